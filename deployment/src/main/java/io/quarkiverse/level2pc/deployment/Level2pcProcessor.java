@@ -1,0 +1,144 @@
+package io.quarkiverse.level2pc.deployment;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+import jakarta.inject.Singleton;
+
+import org.jboss.jandex.AnnotationInstance;
+import org.jboss.jandex.AnnotationTarget;
+import org.jboss.jandex.ClassType;
+import org.jboss.jandex.DotName;
+
+import io.quarkiverse.level2pc.Database;
+import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.runtime.Level2pcNode;
+import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
+import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
+import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
+import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
+import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
+import io.quarkus.deployment.Capabilities;
+import io.quarkus.deployment.Capability;
+import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.annotations.ExecutionTime;
+import io.quarkus.deployment.annotations.Record;
+import io.quarkus.deployment.builditem.FeatureBuildItem;
+import io.quarkus.deployment.builditem.RunTimeConfigurationDefaultBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.NativeImageResourceBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.NativeImageSystemPropertyBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedClassBuildItem;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
+
+class Level2pcProcessor {
+
+    static final String FEATURE = "level-2pc";
+    static final DotName DATABASE = DotName.createSimple(Database.class);
+
+    @BuildStep
+    FeatureBuildItem feature() {
+        return new FeatureBuildItem(FEATURE);
+    }
+
+    @BuildStep
+    AdditionalBeanBuildItem beans() {
+        return AdditionalBeanBuildItem.builder()
+                .addBeanClasses(Level2pcNode.class, Database.class)
+                .setUnremovable()
+                .build();
+    }
+
+    /**
+     * Narayana defaults that make this extension safe: recovery on (prepared branches must be
+     * finished after a crash), the node name equal to ours (presumed-abort recovery only touches
+     * branches carrying its own name) and the transaction log beside the node's data.
+     */
+    @BuildStep
+    void narayanaDefaults(BuildProducer<RunTimeConfigurationDefaultBuildItem> defaults) {
+        defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.enable-recovery", "true"));
+        defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.node-name",
+                "${quarkus.level-2pc.node-name:local}"));
+        defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.object-store.directory",
+                "${quarkus.level-2pc.path:data/${quarkus.level-2pc.node-name:local}}/narayana"));
+    }
+
+    /** Every database name: from {@code @Database} injection points and {@code quarkus.level-2pc.databases}. */
+    @BuildStep
+    DatabaseNamesBuildItem databaseNames(BeanArchiveIndexBuildItem index, Level2pcBuildTimeConfig config) {
+        TreeSet<String> names = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (AnnotationInstance a : index.getIndex().getAnnotations(DATABASE)) {
+            if (a.target().kind() == AnnotationTarget.Kind.CLASS) {
+                continue; // a qualifier on a bean class of the application's own, not an injection point
+            }
+            String name = a.value().asString();
+            if (!KeySpace.DB_NAME.matcher(name).matches()) {
+                problems.add("@Database(\"" + name + "\") on " + a.target() + " is not a valid database name");
+            }
+            names.add(name);
+        }
+        for (String name : config.databases().orElse(List.of())) {
+            if (!KeySpace.DB_NAME.matcher(name).matches()) {
+                problems.add("quarkus.level-2pc.databases contains '" + name + "', which is not a valid database name");
+            }
+            names.add(name);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(String.join("; ", problems)
+                    + " (a name is 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit)");
+        }
+        return new DatabaseNamesBuildItem(names);
+    }
+
+    @BuildStep
+    @Record(ExecutionTime.RUNTIME_INIT)
+    void databaseBeans(DatabaseNamesBuildItem names, Level2pcRecorder recorder,
+            BuildProducer<SyntheticBeanBuildItem> beans) {
+        beans.produce(SyntheticBeanBuildItem.configure(ReplicatedDB.class)
+                .scope(Singleton.class)
+                .setRuntimeInit()
+                .unremovable()
+                .addInjectionPoint(ClassType.create(DotName.createSimple(Level2pcNode.class)))
+                .createWith(recorder.database(KeySpace.DEFAULT_DB))
+                .done());
+        for (String name : names.names()) {
+            beans.produce(SyntheticBeanBuildItem.configure(ReplicatedDB.class)
+                    .scope(Singleton.class)
+                    .setRuntimeInit()
+                    .unremovable()
+                    .addQualifier().annotation(DATABASE).addValue("value", name).done()
+                    .addInjectionPoint(ClassType.create(DotName.createSimple(Level2pcNode.class)))
+                    .createWith(recorder.database(name))
+                    .done());
+        }
+    }
+
+    @BuildStep
+    void health(Capabilities capabilities, Level2pcBuildTimeConfig config, BuildProducer<HealthBuildItem> health) {
+        if (capabilities.isPresent(Capability.SMALLRYE_HEALTH)) {
+            health.produce(new HealthBuildItem(Level2pcHealthCheck.class.getName(), config.health().enabled()));
+        }
+    }
+
+    /**
+     * What a native image needs for iq80 leveldb: its classes that touch unsafe buffers or load
+     * Snappy reflectively are initialised at run time, its version resource is included, and memory
+     * mapping is off (plain file channels behave the same everywhere).
+     */
+    @BuildStep
+    void nativeImage(BuildProducer<RuntimeInitializedClassBuildItem> runtimeInit,
+            BuildProducer<NativeImageResourceBuildItem> resources,
+            BuildProducer<NativeImageSystemPropertyBuildItem> properties) {
+        for (String c : List.of("org.iq80.leveldb.impl.Iq80DBFactory", "org.iq80.leveldb.util.ByteBufferSupport",
+                "org.iq80.leveldb.util.Snappy", "org.iq80.leveldb.impl.DbImpl", "org.iq80.leveldb.impl.MMapLogWriter",
+                "org.iq80.leveldb.util.MMapTable")) {
+            runtimeInit.produce(new RuntimeInitializedClassBuildItem(c));
+        }
+        resources.produce(new NativeImageResourceBuildItem("org/iq80/leveldb/impl/version.txt"));
+        properties.produce(new NativeImageSystemPropertyBuildItem("leveldb.mmap", "false"));
+    }
+}

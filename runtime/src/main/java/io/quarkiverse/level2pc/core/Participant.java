@@ -1,0 +1,290 @@
+package io.quarkiverse.level2pc.core;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The participant side of two-phase commit for one node, as a deterministic state machine:
+ *
+ * <pre>
+ *   (none) --prepare, valid--> PREPARED --commit--> COMMITTING --finished--> COMMITTED
+ *      |                          |  \--rollback--> ROLLING_BACK --finished--> ROLLED_BACK
+ *      |                          \--abandon (persist failed)--> (none)
+ *      \--commitOnePhase, valid--> COMMITTING --finished--> COMMITTED
+ * </pre>
+ *
+ * It validates read versions, holds the lock table and decides votes; it performs no I/O and starts
+ * no threads. Every call returns a {@link Step} telling the caller what to persist and in which
+ * order. Every message is idempotent: a duplicate commit of a committed branch is
+ * {@link Step.AlreadyDone}, a commit of an unknown branch is {@link Step.Unknown}.
+ *
+ * <p>
+ * Not thread-safe: the caller serialises calls (one lock per node). Outcomes of finished branches
+ * are remembered in a bounded window ({@code rememberedOutcomes}) so duplicates arriving late are
+ * answered precisely; older ones fall back to {@link Step.Unknown}, which XA treats as "already
+ * completed" for recovered branches.
+ */
+public final class Participant {
+
+    public enum State {
+        PREPARED,
+        COMMITTING,
+        ROLLING_BACK
+    }
+
+    private static final class Branch {
+        final TxWork work;
+        State state;
+        final boolean hasPrepareRecord;
+
+        Branch(TxWork work, State state, boolean hasPrepareRecord) {
+            this.work = work;
+            this.state = state;
+            this.hasPrepareRecord = hasPrepareRecord;
+        }
+    }
+
+    private final LockTable locks = new LockTable();
+    private final Map<BranchId, Branch> live = new HashMap<>();
+    private final LinkedHashMap<BranchId, Outcome> outcomes;
+
+    public Participant(int rememberedOutcomes) {
+        if (rememberedOutcomes < 0) {
+            throw new IllegalArgumentException("rememberedOutcomes must be >= 0, got " + rememberedOutcomes);
+        }
+        this.outcomes = new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<BranchId, Outcome> eldest) {
+                return size() > rememberedOutcomes;
+            }
+        };
+    }
+
+    /** Phase one: validate, lock, and ask the caller to persist the prepare record before voting YES. */
+    public Step prepare(BranchId id, TxWork work, VersionLookup store) {
+        Objects.requireNonNull(work, "work is null");
+        Branch existing = live.get(id);
+        if (existing != null) {
+            return existing.state == State.PREPARED
+                    ? new Step.PersistThenVoteYes(id, existing.work, true)
+                    : new Step.Refused(id, "prepare of a branch that is already " + existing.state);
+        }
+        Outcome done = outcomes.get(id);
+        if (done != null) {
+            return new Step.Refused(id, "prepare of a branch that already " + done);
+        }
+        if (work.isReadOnly()) {
+            Conflict c = validateReadOnly(id, work, store);
+            return c == null ? new Step.VoteReadOnly(id) : new Step.VoteNo(id, c);
+        }
+        Conflict c = lockAndValidate(id, work, store);
+        if (c != null) {
+            return new Step.VoteNo(id, c);
+        }
+        live.put(id, new Branch(work, State.PREPARED, true));
+        return new Step.PersistThenVoteYes(id, work, false);
+    }
+
+    /**
+     * The caller could not persist the prepare record of a branch this participant just accepted:
+     * forget it and free its locks (the caller reports an error instead of a vote).
+     */
+    public void abandon(BranchId id) {
+        Branch b = live.get(id);
+        if (b != null && b.state == State.PREPARED) {
+            live.remove(id);
+            locks.release(id);
+        }
+    }
+
+    /**
+     * One-phase commit: validation and commit in one step, no prepare record. Also accepted for a
+     * branch already prepared (a coordinator may choose one phase for the last resource).
+     */
+    public Step commitOnePhase(BranchId id, TxWork work, VersionLookup store) {
+        Branch existing = live.get(id);
+        if (existing != null || outcomes.containsKey(id)) {
+            return commit(id);
+        }
+        if (work.isReadOnly()) {
+            Conflict c = validateReadOnly(id, work, store);
+            return c == null ? new Step.AlreadyDone(id, Outcome.COMMITTED) : new Step.VoteNo(id, c);
+        }
+        Conflict c = lockAndValidate(id, work, store);
+        if (c != null) {
+            return new Step.VoteNo(id, c);
+        }
+        live.put(id, new Branch(work, State.COMMITTING, false));
+        return new Step.Apply(id, work, false);
+    }
+
+    /** Phase two, commit. */
+    public Step commit(BranchId id) {
+        Branch b = live.get(id);
+        if (b == null) {
+            Outcome done = outcomes.get(id);
+            if (done == null) {
+                return new Step.Unknown(id);
+            }
+            return done == Outcome.COMMITTED
+                    ? new Step.AlreadyDone(id, done)
+                    : new Step.Refused(id, "commit of a branch that was rolled back");
+        }
+        return switch (b.state) {
+            case PREPARED -> {
+                b.state = State.COMMITTING;
+                yield new Step.Apply(id, b.work, b.hasPrepareRecord);
+            }
+            case COMMITTING -> new Step.InProgress(id);
+            case ROLLING_BACK -> new Step.Refused(id, "commit of a branch that is being rolled back");
+        };
+    }
+
+    /** Phase two, rollback. */
+    public Step rollback(BranchId id) {
+        Branch b = live.get(id);
+        if (b == null) {
+            Outcome done = outcomes.get(id);
+            if (done == null) {
+                return new Step.Unknown(id);
+            }
+            return done == Outcome.ROLLED_BACK
+                    ? new Step.AlreadyDone(id, done)
+                    : new Step.Refused(id, "rollback of a branch that was committed");
+        }
+        return switch (b.state) {
+            case PREPARED -> {
+                b.state = State.ROLLING_BACK;
+                yield new Step.Discard(id);
+            }
+            case ROLLING_BACK -> new Step.InProgress(id);
+            case COMMITTING -> new Step.Refused(id, "rollback of a branch that is being committed");
+        };
+    }
+
+    /**
+     * The caller made the outcome of an {@link Step.Apply} or {@link Step.Discard} durable: release
+     * the branch's locks and remember the outcome.
+     */
+    public void finished(BranchId id, Outcome outcome) {
+        Branch b = live.get(id);
+        if (b == null) {
+            throw new IllegalStateException("finished(" + outcome + ") for branch " + id + " that is not in progress");
+        }
+        State expected = outcome == Outcome.COMMITTED ? State.COMMITTING : State.ROLLING_BACK;
+        if (b.state != expected) {
+            throw new IllegalStateException("finished(" + outcome + ") for branch " + id + " in state " + b.state);
+        }
+        live.remove(id);
+        locks.release(id);
+        outcomes.put(id, outcome);
+    }
+
+    /**
+     * The caller failed to make an {@link Step.Apply} or {@link Step.Discard} durable: the branch goes
+     * back to PREPARED (its record is still on disk, its locks still held) so the coordinator can retry.
+     * A failed one-phase commit has no record: it is forgotten instead.
+     */
+    public void retryLater(BranchId id) {
+        Branch b = live.get(id);
+        if (b == null) {
+            return;
+        }
+        if (b.hasPrepareRecord) {
+            b.state = State.PREPARED;
+        } else {
+            live.remove(id);
+            locks.release(id);
+        }
+    }
+
+    /**
+     * Restores a branch read back from its prepare record after a restart, with its locks. Must be
+     * called for every record before any read or prepare is served.
+     */
+    public void restore(BranchId id, TxWork work) {
+        if (live.containsKey(id)) {
+            throw new IllegalStateException("branch " + id + " restored twice");
+        }
+        Conflict c = locks.tryLock(id, work.writes().keySet(), work.reads().keySet());
+        if (c != null) {
+            // Two prepared branches can never hold conflicting locks; the records are inconsistent.
+            throw new IllegalStateException("prepare record of " + id + " conflicts with another prepared branch: " + c.describe());
+        }
+        live.put(id, new Branch(work, State.PREPARED, true));
+    }
+
+    /** The branch holding {@code key} exclusively, or {@code null}: a reader of that key must wait. */
+    public BranchId writeLockHolder(Bytes key) {
+        return locks.writeLockHolder(key);
+    }
+
+    /** Branches prepared and not yet decided (in-doubt from this participant's point of view). */
+    public List<BranchId> prepared() {
+        List<BranchId> result = new ArrayList<>();
+        live.forEach((id, b) -> {
+            if (b.state == State.PREPARED) {
+                result.add(id);
+            }
+        });
+        return result;
+    }
+
+    /** The state of a live branch, or {@code null} if none is in progress. */
+    public State state(BranchId id) {
+        Branch b = live.get(id);
+        return b == null ? null : b.state;
+    }
+
+    /** The remembered outcome of a finished branch, or {@code null}. */
+    public Outcome outcome(BranchId id) {
+        return outcomes.get(id);
+    }
+
+    /** The work of a live branch, or {@code null}. */
+    public TxWork work(BranchId id) {
+        Branch b = live.get(id);
+        return b == null ? null : b.work;
+    }
+
+    public LockTable locks() {
+        return locks;
+    }
+
+    private Conflict lockAndValidate(BranchId id, TxWork work, VersionLookup store) {
+        Conflict c = locks.tryLock(id, work.writes().keySet(), work.reads().keySet());
+        if (c != null) {
+            return c;
+        }
+        // Validate under our own locks: no other branch can commit these keys until we finish.
+        c = validateVersions(work, store);
+        if (c != null) {
+            locks.release(id);
+        }
+        return c;
+    }
+
+    private Conflict validateReadOnly(BranchId id, TxWork work, VersionLookup store) {
+        for (Bytes key : work.reads().keySet()) {
+            BranchId holder = locks.writeLockHolder(key);
+            if (holder != null && !holder.equals(id)) {
+                return new Conflict(Conflict.Kind.LOCKED, key, holder);
+            }
+        }
+        return validateVersions(work, store);
+    }
+
+    private static Conflict validateVersions(TxWork work, VersionLookup store) {
+        for (Map.Entry<Bytes, Bytes> read : work.reads().entrySet()) {
+            Bytes now = store.versionOf(read.getKey());
+            if (!now.equals(read.getValue())) {
+                return new Conflict(Conflict.Kind.VERSION_CHANGED, read.getKey(), null);
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,277 @@
+package io.quarkiverse.level2pc.runtime;
+
+import java.io.Closeable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.Level2pcException;
+import io.quarkiverse.level2pc.LockWaitTimeoutException;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.core.Participant;
+import io.quarkiverse.level2pc.core.Step;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.storage.LevelStore;
+import io.quarkiverse.level2pc.storage.Versioned;
+
+/**
+ * One node's participant: the pure {@link Participant} state machine driven over the node's
+ * {@link LevelStore}. It carries out the steps the core returns, in the order their contracts
+ * state: a prepare record is synced before {@link #prepare} returns YES; a commit is one synced batch
+ * and the branch's locks are released only after it.
+ *
+ * <p>
+ * Thread-safe. The core is guarded by one lock that is never held across a disk sync, so
+ * transactions on disjoint keys prepare and commit concurrently. Readers of a key held exclusively by
+ * a prepared branch wait on {@link #released} until the branch finishes (bounded by
+ * {@code lockWaitTimeout}).
+ */
+public final class LocalNode implements Closeable {
+
+    private static final Logger LOG = Logger.getLogger(LocalNode.class);
+
+    /** What a prepare voted. A NO vote is a {@link ConflictException} instead. */
+    public enum Vote {
+        YES,
+        READ_ONLY
+    }
+
+    /** What a second-phase call found. */
+    public enum Completion {
+        DONE,
+        UNKNOWN
+    }
+
+    private final LevelStore store;
+    private final String nodeName;
+    private final Duration lockWaitTimeout;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition released = lock.newCondition();
+    private final Participant participant = new Participant(100_000);
+
+    private LocalNode(LevelStore store, String nodeName, Duration lockWaitTimeout) {
+        this.store = store;
+        this.nodeName = nodeName;
+        this.lockWaitTimeout = lockWaitTimeout;
+    }
+
+    /**
+     * Opens the node's store and restores every prepared branch with its locks, before anything is
+     * served.
+     */
+    public static LocalNode open(Path leveldbDir, String nodeName, boolean sync, int maxOpenFiles, Duration lockWaitTimeout) {
+        LevelStore store = LevelStore.open(leveldbDir, sync, maxOpenFiles);
+        try {
+            String owner = store.claimNodeName(nodeName);
+            if (owner != null) {
+                throw new Level2pcException("The data directory " + leveldbDir.toAbsolutePath() + " belongs to node '" + owner
+                        + "' but quarkus.level-2pc.node-name is '" + nodeName
+                        + "'. A node's name must stay stable: set quarkus.level-2pc.node-name=" + owner
+                        + " or point quarkus.level-2pc.path at another directory.");
+            }
+            LocalNode node = new LocalNode(store, nodeName, lockWaitTimeout);
+            List<Codec.PrepareRecord> records = store.loadPrepared();
+            for (Codec.PrepareRecord r : records) {
+                node.participant.restore(r.branch(), r.work());
+            }
+            if (!records.isEmpty()) {
+                LOG.warnf("Node '%s' restored %d prepared transaction branch(es) with their locks; they stay in doubt until "
+                        + "Narayana's recovery completes them", nodeName, records.size());
+            }
+            return node;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public LevelStore store() {
+        return store;
+    }
+
+    public boolean isOpen() {
+        return store.isOpen();
+    }
+
+    /**
+     * The committed value of {@code key}, or {@code null}. Waits while a prepared branch holds the key
+     * exclusively, so no reader sees the old value once the new one may have been acknowledged.
+     */
+    public Versioned read(Bytes key) {
+        awaitUnlocked(key);
+        return store.get(key);
+    }
+
+    /**
+     * Waits until no prepared branch holds {@code key} exclusively.
+     *
+     * @throws LockWaitTimeoutException after {@code lockWaitTimeout}
+     */
+    public void awaitUnlocked(Bytes key) {
+        lock.lock();
+        try {
+            BranchId holder = participant.writeLockHolder(key);
+            if (holder == null) {
+                return;
+            }
+            long remaining = lockWaitTimeout.toNanos();
+            while ((holder = participant.writeLockHolder(key)) != null) {
+                if (remaining <= 0) {
+                    throw new LockWaitTimeoutException("Key '" + key + "' is held by prepared transaction " + holder
+                            + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
+                            + "); it is probably in doubt, see the level-2pc health check");
+                }
+                remaining = released.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Level2pcException("interrupted while waiting for key '" + key + "' to be released", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Phase one. Returns only after the prepare record is synced (YES), or with nothing persisted
+     * (READ_ONLY).
+     *
+     * @throws ConflictException when the vote is NO
+     */
+    public Vote prepare(BranchId id, TxWork work) {
+        Step step = inLock(() -> participant.prepare(id, work, store::versionOf));
+        if (step instanceof Step.PersistThenVoteYes p) {
+            if (!p.alreadyDurable()) {
+                try {
+                    store.persistPrepare(id, work);
+                } catch (RuntimeException e) {
+                    inLock(() -> {
+                        participant.abandon(id);
+                        released.signalAll();
+                        return null;
+                    });
+                    throw e;
+                }
+            }
+            return Vote.YES;
+        }
+        if (step instanceof Step.VoteReadOnly) {
+            return Vote.READ_ONLY;
+        }
+        throw failure(step);
+    }
+
+    /**
+     * One-phase commit: validates and applies in one synced batch.
+     *
+     * @throws ConflictException if validation fails (nothing applied)
+     */
+    public void commitOnePhase(BranchId id, TxWork work) {
+        Step step = inLock(() -> participant.commitOnePhase(id, work, store::versionOf));
+        complete(step);
+    }
+
+    /** Phase two: commit a prepared branch. */
+    public Completion commit(BranchId id) {
+        return complete(inLock(() -> participant.commit(id)));
+    }
+
+    /** Phase two: roll back a prepared branch. Rolling back an unknown branch reports UNKNOWN. */
+    public Completion rollback(BranchId id) {
+        return complete(inLock(() -> participant.rollback(id)));
+    }
+
+    /** Branches prepared here and not decided yet. */
+    public List<BranchId> prepared() {
+        return inLock(participant::prepared);
+    }
+
+    private Completion complete(Step step) {
+        if (step instanceof Step.Apply a) {
+            try {
+                store.commit(a.branch(), a.work(), a.hadPrepareRecord());
+            } catch (RuntimeException e) {
+                inLock(() -> {
+                    participant.retryLater(a.branch());
+                    released.signalAll();
+                    return null;
+                });
+                throw e;
+            }
+            finish(a.branch(), Outcome.COMMITTED);
+            return Completion.DONE;
+        }
+        if (step instanceof Step.Discard d) {
+            try {
+                store.deletePrepare(d.branch());
+            } catch (RuntimeException e) {
+                inLock(() -> {
+                    participant.retryLater(d.branch());
+                    return null;
+                });
+                throw e;
+            }
+            finish(d.branch(), Outcome.ROLLED_BACK);
+            return Completion.DONE;
+        }
+        if (step instanceof Step.AlreadyDone) {
+            return Completion.DONE;
+        }
+        if (step instanceof Step.Unknown) {
+            return Completion.UNKNOWN;
+        }
+        throw failure(step);
+    }
+
+    private void finish(BranchId id, Outcome outcome) {
+        inLock(() -> {
+            participant.finished(id, outcome);
+            released.signalAll();
+            return null;
+        });
+    }
+
+    private RuntimeException failure(Step step) {
+        if (step instanceof Step.VoteNo no) {
+            return new ConflictException("Transaction rolled back: " + no.conflict().describe() + ". Retry it.");
+        }
+        if (step instanceof Step.InProgress p) {
+            return new Level2pcException("Branch " + p.branch() + " is being completed by another call; retry");
+        }
+        if (step instanceof Step.Refused r) {
+            LOG.errorf("Protocol violation on node '%s' for branch %s: %s", nodeName, r.branch(), r.reason());
+            return new IllegalStateException("Branch " + r.branch() + ": " + r.reason());
+        }
+        return new IllegalStateException("unexpected step " + step);
+    }
+
+    private <T> T inLock(java.util.function.Supplier<T> action) {
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a prepared branch holds {@code key} exclusively (tests). */
+    boolean isWriteLocked(Bytes key) {
+        return inLock(() -> participant.writeLockHolder(key) != null);
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

@@ -1,0 +1,416 @@
+package io.quarkiverse.level2pc.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import jakarta.transaction.HeuristicMixedException;
+import jakarta.transaction.HeuristicRollbackException;
+import jakarta.transaction.NotSupportedException;
+import jakarta.transaction.RollbackException;
+import jakarta.transaction.SystemException;
+import jakarta.transaction.TransactionManager;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.level2pc.Batch;
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.KeyValue;
+import io.quarkiverse.level2pc.KeyValueIterator;
+import io.quarkiverse.level2pc.Level2pcException;
+import io.quarkiverse.level2pc.Range;
+import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.jta.TxContext;
+import io.quarkiverse.level2pc.jta.TxEnlistment;
+import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.storage.LevelStore;
+import io.quarkiverse.level2pc.storage.Versioned;
+import io.quarkus.arc.Arc;
+
+/**
+ * {@link ReplicatedDB} for one named database. Inside a JTA transaction it works through the
+ * transaction's {@link TxContext}; outside one it wraps every call in a transaction of its own.
+ */
+public final class ReplicatedDBImpl implements ReplicatedDB {
+
+    private final String name;
+    private final Bytes prefix;
+    private final Level2pcNode node;
+    private volatile ObjectMapper mapper;
+
+    public ReplicatedDBImpl(String name, Level2pcNode node) {
+        this.name = Objects.requireNonNull(name, "name is null");
+        this.prefix = KeySpace.dbPrefix(name);
+        this.node = node;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    @Override
+    public byte[] get(byte[] key) {
+        Bytes k = internalKey(key);
+        TxEnlistment tx = node.enlistment();
+        if (!tx.inTransaction()) {
+            Versioned v = node.awaitReady().read(k);
+            return v == null ? null : v.value();
+        }
+        TxContext ctx = tx.current();
+        TxContext.Local local = ctx.lookup(k);
+        if (local instanceof TxContext.Written w) {
+            return w.value() == null ? null : w.value().clone();
+        }
+        if (local instanceof TxContext.Cached c) {
+            return c.value() == null ? null : c.value().clone();
+        }
+        Versioned v = node.awaitReady().read(k);
+        ctx.recordRead(k, v);
+        return v == null ? null : v.value();
+    }
+
+    @Override
+    public String get(String key) {
+        byte[] v = get(utf8(key, "key"));
+        return v == null ? null : new String(v, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public <T> T get(String key, Class<T> type) {
+        Objects.requireNonNull(type, "type is null");
+        byte[] v = get(utf8(key, "key"));
+        return v == null ? null : fromJson(v, type, key);
+    }
+
+    // ---- writes ------------------------------------------------------------------------------
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+        write(Map.of(internalKey(key), checkValue(value)));
+    }
+
+    @Override
+    public void put(String key, String value) {
+        put(utf8(key, "key"), utf8(value, "value"));
+    }
+
+    @Override
+    public void put(String key, Object value) {
+        put(utf8(key, "key"), toJson(value));
+    }
+
+    @Override
+    public void delete(byte[] key) {
+        Map<Bytes, byte[]> op = new LinkedHashMap<>();
+        op.put(internalKey(key), null);
+        write(op);
+    }
+
+    @Override
+    public void delete(String key) {
+        delete(utf8(key, "key"));
+    }
+
+    @Override
+    public void batch(Consumer<Batch> ops) {
+        Objects.requireNonNull(ops, "ops is null");
+        BatchImpl batch = new BatchImpl();
+        ops.accept(batch);
+        if (!batch.ops.isEmpty()) {
+            write(batch.ops);
+        }
+    }
+
+    private final class BatchImpl implements Batch {
+        final Map<Bytes, byte[]> ops = new LinkedHashMap<>();
+
+        @Override
+        public Batch put(byte[] key, byte[] value) {
+            Bytes k = internalKey(key);
+            ops.remove(k);
+            ops.put(k, checkValue(value));
+            return this;
+        }
+
+        @Override
+        public Batch put(String key, String value) {
+            return put(utf8(key, "key"), utf8(value, "value"));
+        }
+
+        @Override
+        public Batch put(String key, Object value) {
+            return put(utf8(key, "key"), toJson(value));
+        }
+
+        @Override
+        public Batch delete(byte[] key) {
+            Bytes k = internalKey(key);
+            ops.remove(k);
+            ops.put(k, null);
+            return this;
+        }
+
+        @Override
+        public Batch delete(String key) {
+            return delete(utf8(key, "key"));
+        }
+    }
+
+    /**
+     * Buffers {@code ops} in the current transaction, or commits them in a transaction of their own.
+     * A standalone write is blind (it read nothing), so when it loses a lock conflict it is safe to
+     * wait for the holder and try again, bounded by {@code lock-wait-timeout}.
+     */
+    private void write(Map<Bytes, byte[]> ops) {
+        TxEnlistment tx = node.enlistment();
+        if (tx.inTransaction()) {
+            tx.current().writeAll(ops);
+            return;
+        }
+        LocalNode local = node.awaitReady();
+        long deadline = System.nanoTime() + node.config().lockWaitTimeout().toNanos();
+        while (true) {
+            try {
+                runStandalone(tx, ops);
+                return;
+            } catch (ConflictException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                for (Bytes k : ops.keySet()) {
+                    local.awaitUnlocked(k);
+                }
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static void runStandalone(TxEnlistment tx, Map<Bytes, byte[]> ops) {
+        TransactionManager tm = tx.transactionManager();
+        TxContext ctx;
+        try {
+            tm.begin();
+        } catch (NotSupportedException | SystemException e) {
+            throw new Level2pcException("cannot begin a transaction: " + e.getMessage(), e);
+        }
+        try {
+            ctx = tx.current();
+            ctx.writeAll(ops);
+        } catch (RuntimeException e) {
+            rollbackQuietly(tm, e);
+            throw e;
+        }
+        try {
+            tm.commit();
+        } catch (RollbackException e) {
+            RuntimeException cause = ctx.failure();
+            if (cause instanceof ConflictException c) {
+                throw new ConflictException(c.getMessage());
+            }
+            throw new Level2pcException("the write was rolled back" + (cause == null ? "" : ": " + cause.getMessage()),
+                    cause == null ? e : cause);
+        } catch (HeuristicMixedException | HeuristicRollbackException e) {
+            throw new Level2pcException("heuristic outcome for a write, check the node's logs: " + e.getMessage(), e);
+        } catch (SystemException e) {
+            throw new Level2pcException("commit failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void rollbackQuietly(TransactionManager tm, Exception cause) {
+        try {
+            tm.rollback();
+        } catch (Exception e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    // ---- scans -------------------------------------------------------------------------------
+
+    @Override
+    public KeyValueIterator scan(Range range) {
+        Objects.requireNonNull(range, "range is null");
+        byte[] from = range.from();
+        byte[] to = range.to();
+        Bytes lo = KeySpace.dataKey(prefix, from == null ? new byte[0] : from);
+        byte[] hi = to == null ? KeySpace.prefixEnd(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
+        TxEnlistment tx = node.enlistment();
+        NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
+                ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
+                : java.util.Collections.emptyNavigableMap();
+        LevelStore.Cursor cursor = node.awaitReady().store().scan(lo.unsafeArray(), hi);
+        return new MergingIterator(cursor, overlay.entrySet().iterator());
+    }
+
+    @Override
+    public Stream<KeyValue> stream(Range range) {
+        KeyValueIterator it = scan(range);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
+                .onClose(it::close);
+    }
+
+    /** Merges committed entries with the transaction's own writes (which win; a null deletes). */
+    private final class MergingIterator implements KeyValueIterator {
+        private final LevelStore.Cursor committed;
+        private final Iterator<Map.Entry<Bytes, byte[]>> own;
+        private LevelStore.Entry c;
+        private Map.Entry<Bytes, byte[]> o;
+        private KeyValue next;
+
+        MergingIterator(LevelStore.Cursor committed, Iterator<Map.Entry<Bytes, byte[]>> own) {
+            this.committed = committed;
+            this.own = own;
+            advanceCommitted();
+            advanceOwn();
+        }
+
+        private void advanceCommitted() {
+            c = committed.hasNext() ? committed.next() : null;
+        }
+
+        private void advanceOwn() {
+            o = own.hasNext() ? own.next() : null;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && (c != null || o != null)) {
+                int cmp = c == null ? 1 : o == null ? -1 : java.util.Arrays.compareUnsigned(c.key(), o.getKey().unsafeArray());
+                if (cmp < 0) {
+                    next = entry(c.key(), c.value().value());
+                    advanceCommitted();
+                } else {
+                    if (cmp == 0) {
+                        advanceCommitted();
+                    }
+                    byte[] v = o.getValue();
+                    if (v != null) {
+                        next = entry(o.getKey().unsafeArray(), v.clone());
+                    }
+                    advanceOwn();
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public KeyValue next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            KeyValue kv = next;
+            next = null;
+            return kv;
+        }
+
+        @Override
+        public void close() {
+            committed.close();
+        }
+
+        private KeyValue entry(byte[] internalKey, byte[] value) {
+            return new Entry(KeySpace.userKey(prefix, internalKey), value);
+        }
+    }
+
+    private final class Entry implements KeyValue {
+        private final byte[] key;
+        private final byte[] value;
+
+        Entry(byte[] key, byte[] value) {
+            this.key = key;
+            this.value = value;
+        }
+
+        @Override
+        public byte[] key() {
+            return key.clone();
+        }
+
+        @Override
+        public byte[] value() {
+            return value.clone();
+        }
+
+        @Override
+        public <T> T valueAs(Class<T> type) {
+            return fromJson(value, type, keyAsString());
+        }
+
+        @Override
+        public String toString() {
+            return keyAsString() + "=" + valueAsString();
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private Bytes internalKey(byte[] key) {
+        Objects.requireNonNull(key, "key is null");
+        if (key.length == 0) {
+            throw new IllegalArgumentException("key must not be empty");
+        }
+        if (key.length > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("key is " + key.length + " bytes; the limit is " + MAX_KEY_BYTES);
+        }
+        return KeySpace.dataKey(prefix, key);
+    }
+
+    private static byte[] checkValue(byte[] value) {
+        Objects.requireNonNull(value, "value is null (use delete to remove a key)");
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
+        }
+        return value.clone();
+    }
+
+    private static byte[] utf8(String s, String what) {
+        Objects.requireNonNull(s, what + " is null");
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private ObjectMapper mapper() {
+        ObjectMapper m = mapper;
+        if (m == null) {
+            m = Arc.container().instance(ObjectMapper.class).get();
+            mapper = m;
+        }
+        return m;
+    }
+
+    private byte[] toJson(Object value) {
+        Objects.requireNonNull(value, "value is null (use delete to remove a key)");
+        try {
+            return mapper().writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot encode " + value.getClass().getName() + " as JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T fromJson(byte[] value, Class<T> type, String key) {
+        try {
+            return mapper().readValue(value, type);
+        } catch (IOException e) {
+            throw new Level2pcException("the value of key '" + key + "' in database " + name + " is not JSON for "
+                    + type.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ReplicatedDB[" + name + "]";
+    }
+}

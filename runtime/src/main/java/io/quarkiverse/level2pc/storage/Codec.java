@@ -1,0 +1,169 @@
+package io.quarkiverse.level2pc.storage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.TxWork;
+
+/**
+ * Binary encodings of what the store persists. Every format starts with a format byte so that a
+ * later release can read what an earlier one wrote.
+ */
+public final class Codec {
+
+    static final byte VALUE_FORMAT = 1;
+    static final byte PREPARE_FORMAT = 1;
+
+    private Codec() {
+    }
+
+    /** {@code [format][version length: u8][version][value]} */
+    public static byte[] encodeValue(Bytes version, byte[] value) {
+        if (version.length() > 255) {
+            throw new IllegalArgumentException("version longer than 255 bytes: " + version.length());
+        }
+        byte[] out = new byte[2 + version.length() + value.length];
+        out[0] = VALUE_FORMAT;
+        out[1] = (byte) version.length();
+        System.arraycopy(version.unsafeArray(), 0, out, 2, version.length());
+        System.arraycopy(value, 0, out, 2 + version.length(), value.length);
+        return out;
+    }
+
+    public static Versioned decodeValue(byte[] stored) {
+        if (stored.length < 2 || stored[0] != VALUE_FORMAT) {
+            throw new StoreCorruptedException("stored value has unknown format " + (stored.length == 0 ? "(empty)" : stored[0]));
+        }
+        int vlen = stored[1] & 0xFF;
+        if (stored.length < 2 + vlen) {
+            throw new StoreCorruptedException("stored value shorter than its version length " + vlen);
+        }
+        byte[] version = new byte[vlen];
+        System.arraycopy(stored, 2, version, 0, vlen);
+        byte[] value = new byte[stored.length - 2 - vlen];
+        System.arraycopy(stored, 2 + vlen, value, 0, value.length);
+        return new Versioned(value, Bytes.wrap(version));
+    }
+
+    /** The key of a branch's prepare record: {@code 'p' formatId gtrid-len gtrid bqual-len bqual}. */
+    public static byte[] prepareKey(BranchId id) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream(8 + id.gtrid().length() + id.bqual().length());
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeByte(KeySpace.PREPARE);
+            writeBranch(out, id);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static byte[] encodePrepare(BranchId id, TxWork work) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream(256);
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeByte(PREPARE_FORMAT);
+            writeBranch(out, id);
+            out.writeUTF(work.coordinator());
+            out.writeInt(work.writes().size());
+            for (Map.Entry<Bytes, byte[]> w : work.writes().entrySet()) {
+                writeBytes(out, w.getKey().unsafeArray());
+                if (w.getValue() == null) {
+                    out.writeInt(-1);
+                } else {
+                    writeBytes(out, w.getValue());
+                }
+            }
+            out.writeInt(work.reads().size());
+            for (Map.Entry<Bytes, Bytes> r : work.reads().entrySet()) {
+                writeBytes(out, r.getKey().unsafeArray());
+                writeBytes(out, r.getValue().unsafeArray());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public record PrepareRecord(BranchId branch, TxWork work) {
+    }
+
+    public static PrepareRecord decodePrepare(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            byte format = in.readByte();
+            if (format != PREPARE_FORMAT) {
+                throw new StoreCorruptedException("prepare record has unknown format " + format);
+            }
+            BranchId id = readBranch(in);
+            String coordinator = in.readUTF();
+            int nw = in.readInt();
+            checkCount(nw, data.length);
+            TreeMap<Bytes, byte[]> writes = new TreeMap<>();
+            for (int i = 0; i < nw; i++) {
+                Bytes key = Bytes.wrap(readBytes(in, data.length));
+                int len = in.readInt();
+                byte[] value = null;
+                if (len >= 0) {
+                    checkCount(len, data.length);
+                    value = in.readNBytes(len);
+                    if (value.length != len) {
+                        throw new EOFException();
+                    }
+                }
+                writes.put(key, value);
+            }
+            int nr = in.readInt();
+            checkCount(nr, data.length);
+            Map<Bytes, Bytes> reads = new HashMap<>();
+            for (int i = 0; i < nr; i++) {
+                reads.put(Bytes.wrap(readBytes(in, data.length)), Bytes.wrap(readBytes(in, data.length)));
+            }
+            return new PrepareRecord(id, new TxWork(writes, reads, coordinator));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("prepare record cannot be decoded: " + e, e);
+        }
+    }
+
+    private static void writeBranch(DataOutputStream out, BranchId id) throws IOException {
+        out.writeInt(id.formatId());
+        out.writeByte(id.gtrid().length());
+        out.write(id.gtrid().unsafeArray());
+        out.writeByte(id.bqual().length());
+        out.write(id.bqual().unsafeArray());
+    }
+
+    private static BranchId readBranch(DataInputStream in) throws IOException {
+        int formatId = in.readInt();
+        byte[] gtrid = in.readNBytes(in.readUnsignedByte());
+        byte[] bqual = in.readNBytes(in.readUnsignedByte());
+        return new BranchId(formatId, Bytes.wrap(gtrid), Bytes.wrap(bqual));
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static byte[] readBytes(DataInputStream in, int limit) throws IOException {
+        int len = in.readInt();
+        checkCount(len, limit);
+        byte[] b = in.readNBytes(len);
+        if (b.length != len) {
+            throw new EOFException("record truncated");
+        }
+        return b;
+    }
+
+    private static void checkCount(int n, int limit) throws IOException {
+        if (n < 0 || n > limit) {
+            throw new IOException("length " + n + " out of range");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.quarkiverse.level2pc.storage;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.regex.Pattern;
+
+import io.quarkiverse.level2pc.core.Bytes;
+
+/**
+ * Layout of the node's single LevelDB. All named databases, prepare records and metadata share it,
+ * so that a commit touching several databases and removing its prepare record is ONE atomic write.
+ *
+ * <pre>
+ *   'd' dbName 0x00 userKey   -> StoredValue (version + value)   one entry per live key
+ *   'p' branch                -> prepare record                  one entry per prepared branch
+ *   'm' name                  -> metadata (format, node name)
+ * </pre>
+ *
+ * Database names exclude 0x00, so the keys of one database form one contiguous, ordered range.
+ */
+public final class KeySpace {
+
+    public static final byte DATA = 'd';
+    public static final byte PREPARE = 'p';
+    public static final byte META = 'm';
+
+    /** Names of databases: what a user may put in {@code @Database("...")}. */
+    public static final Pattern DB_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    /** The database injected without a qualifier. */
+    public static final String DEFAULT_DB = "<default>";
+
+    private KeySpace() {
+    }
+
+    /** The prefix of every key of database {@code db} (the default one included). */
+    public static Bytes dbPrefix(String db) {
+        byte[] name = db.getBytes(StandardCharsets.UTF_8);
+        byte[] p = new byte[name.length + 2];
+        p[0] = DATA;
+        System.arraycopy(name, 0, p, 1, name.length);
+        p[p.length - 1] = 0;
+        return Bytes.wrap(p);
+    }
+
+    public static Bytes dataKey(Bytes dbPrefix, byte[] userKey) {
+        byte[] p = dbPrefix.unsafeArray();
+        byte[] k = Arrays.copyOf(p, p.length + userKey.length);
+        System.arraycopy(userKey, 0, k, p.length, userKey.length);
+        return Bytes.wrap(k);
+    }
+
+    /** The user key of an internal data key of the database with prefix {@code dbPrefix}. */
+    public static byte[] userKey(Bytes dbPrefix, byte[] internalKey) {
+        return Arrays.copyOfRange(internalKey, dbPrefix.length(), internalKey.length);
+    }
+
+    /**
+     * The smallest key greater than every key starting with {@code prefix}, or {@code null} if there
+     * is none (the prefix is all 0xFF).
+     */
+    public static byte[] prefixEnd(byte[] prefix) {
+        byte[] end = prefix.clone();
+        for (int i = end.length - 1; i >= 0; i--) {
+            if (end[i] != (byte) 0xFF) {
+                end[i]++;
+                return Arrays.copyOf(end, i + 1);
+            }
+        }
+        return null;
+    }
+
+    static byte[] metaKey(String name) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        byte[] k = new byte[n.length + 1];
+        k[0] = META;
+        System.arraycopy(n, 0, k, 1, n.length);
+        return k;
+    }
+}

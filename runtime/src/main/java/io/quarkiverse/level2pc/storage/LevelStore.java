@@ -1,0 +1,283 @@
+package io.quarkiverse.level2pc.storage;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.Closeable;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+import org.iq80.leveldb.CompressionType;
+import org.iq80.leveldb.DB;
+import org.iq80.leveldb.DBIterator;
+import org.iq80.leveldb.Options;
+import org.iq80.leveldb.ReadOptions;
+import org.iq80.leveldb.Snapshot;
+import org.iq80.leveldb.WriteBatch;
+import org.iq80.leveldb.WriteOptions;
+import org.iq80.leveldb.impl.Iq80DBFactory;
+
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.TxWork;
+
+/**
+ * The node's LevelDB (iq80, pure Java). Durability contract: {@link #persistPrepare},
+ * {@link #commit} and {@link #deletePrepare} return only after their write is synced to disk when
+ * {@code sync} is on; each is one atomic {@link WriteBatch}, so a crash leaves either all of it or
+ * none of it. Thread-safe (LevelDB is); the caller orders writes of the same keys.
+ */
+public final class LevelStore implements Closeable {
+
+    private static final String NODE_NAME = "node-name";
+    private static final String FORMAT = "format";
+    private static final byte[] FORMAT_VALUE = "1".getBytes(StandardCharsets.UTF_8);
+
+    private final DB db;
+    private final Path dir;
+    private final WriteOptions writeOptions;
+    private volatile boolean closed;
+
+    private LevelStore(DB db, Path dir, boolean sync) {
+        this.db = db;
+        this.dir = dir;
+        this.writeOptions = new WriteOptions().sync(sync);
+    }
+
+    /**
+     * Opens (creating if missing) the store in {@code dir}.
+     *
+     * @param sync whether commits and prepare records are synced to disk before returning
+     */
+    public static LevelStore open(Path dir, boolean sync, int maxOpenFiles) {
+        requireNonNull(dir, "dir is null");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the LevelDB directory " + dir.toAbsolutePath(), e);
+        }
+        Options options = new Options()
+                .createIfMissing(true)
+                .paranoidChecks(true)
+                .maxOpenFiles(maxOpenFiles)
+                // Snappy is loaded reflectively and silently falls back to NONE; pin it so that JVM
+                // and native builds write the same format.
+                .compressionType(CompressionType.NONE);
+        try {
+            DB db = Iq80DBFactory.factory.open(dir.toFile(), options);
+            return new LevelStore(db, dir, sync);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open LevelDB in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    /**
+     * Binds the store to a node name on first use and checks it on every later open, so that a data
+     * directory is never silently reused under another node identity (the node name is part of every
+     * transaction id it coordinated).
+     *
+     * @return {@code null} if the names match (or the store was new), else the name the store belongs to
+     */
+    public String claimNodeName(String nodeName) {
+        byte[] key = KeySpace.metaKey(NODE_NAME);
+        byte[] stored = db.get(key);
+        if (stored == null) {
+            WriteBatch batch = db.createWriteBatch();
+            try {
+                batch.put(key, nodeName.getBytes(StandardCharsets.UTF_8));
+                batch.put(KeySpace.metaKey(FORMAT), FORMAT_VALUE);
+                db.write(batch, new WriteOptions().sync(true));
+            } finally {
+                closeQuietly(batch);
+            }
+            return null;
+        }
+        String owner = new String(stored, StandardCharsets.UTF_8);
+        return owner.equals(nodeName) ? null : owner;
+    }
+
+    public Versioned get(Bytes internalKey) {
+        byte[] raw = db.get(internalKey.unsafeArray());
+        return raw == null ? null : Codec.decodeValue(raw);
+    }
+
+    /** The committed version of a key, {@link Bytes#EMPTY} if absent. */
+    public Bytes versionOf(Bytes internalKey) {
+        Versioned v = get(internalKey);
+        return v == null ? Bytes.EMPTY : v.version();
+    }
+
+    /** Writes a branch's prepare record, synced: only then may the participant vote YES. */
+    public void persistPrepare(BranchId id, TxWork work) {
+        write(batch -> batch.put(Codec.prepareKey(id), Codec.encodePrepare(id, work)));
+    }
+
+    /** Deletes a branch's prepare record, synced (rollback). */
+    public void deletePrepare(BranchId id) {
+        write(batch -> batch.delete(Codec.prepareKey(id)));
+    }
+
+    /**
+     * Applies a branch's writes stamped with its version and, if {@code deleteRecord}, removes its
+     * prepare record: one atomic, synced batch.
+     */
+    public void commit(BranchId id, TxWork work, boolean deleteRecord) {
+        Bytes version = id.version();
+        write(batch -> {
+            for (Map.Entry<Bytes, byte[]> w : work.writes().entrySet()) {
+                if (w.getValue() == null) {
+                    batch.delete(w.getKey().unsafeArray());
+                } else {
+                    batch.put(w.getKey().unsafeArray(), Codec.encodeValue(version, w.getValue()));
+                }
+            }
+            if (deleteRecord) {
+                batch.delete(Codec.prepareKey(id));
+            }
+        });
+    }
+
+    /** Every prepare record on disk, in key order. */
+    public List<Codec.PrepareRecord> loadPrepared() {
+        List<Codec.PrepareRecord> records = new ArrayList<>();
+        byte[] start = { KeySpace.PREPARE };
+        try (DBIterator it = db.iterator()) {
+            for (it.seek(start); it.hasNext();) {
+                Map.Entry<byte[], byte[]> e = it.next();
+                if (e.getKey().length == 0 || e.getKey()[0] != KeySpace.PREPARE) {
+                    break;
+                }
+                Codec.PrepareRecord r = Codec.decodePrepare(e.getValue());
+                if (!Arrays.equals(Codec.prepareKey(r.branch()), e.getKey())) {
+                    throw new StoreCorruptedException("prepare record stored under a key that does not match its branch " + r.branch());
+                }
+                records.add(r);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return records;
+    }
+
+    /**
+     * An ordered cursor over committed entries with {@code from <= key < to} ({@code to == null}:
+     * unbounded) read from one LevelDB snapshot: a transaction's writes are seen entirely or not at
+     * all. The caller must close it.
+     */
+    public Cursor scan(byte[] from, byte[] to) {
+        Snapshot snapshot = db.getSnapshot();
+        DBIterator it = db.iterator(new ReadOptions().snapshot(snapshot));
+        it.seek(from);
+        return new Cursor(snapshot, it, to);
+    }
+
+    /** An entry of a scan: the internal key and the decoded value. */
+    public record Entry(byte[] key, Versioned value) {
+    }
+
+    public static final class Cursor implements java.util.Iterator<Entry>, Closeable {
+        private final Snapshot snapshot;
+        private final DBIterator it;
+        private final byte[] to;
+        private Entry next;
+        private boolean done;
+
+        Cursor(Snapshot snapshot, DBIterator it, byte[] to) {
+            this.snapshot = snapshot;
+            this.it = it;
+            this.to = to;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next == null && !done) {
+                if (it.hasNext()) {
+                    Map.Entry<byte[], byte[]> e = it.next();
+                    if (to == null || Arrays.compareUnsigned(e.getKey(), to) < 0) {
+                        next = new Entry(e.getKey(), Codec.decodeValue(e.getValue()));
+                    } else {
+                        done = true;
+                    }
+                } else {
+                    done = true;
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public Entry next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Entry e = next;
+            next = null;
+            return e;
+        }
+
+        @Override
+        public void close() {
+            done = true;
+            closeQuietly(it);
+            closeQuietly(snapshot);
+        }
+    }
+
+    private interface BatchFiller {
+        void fill(WriteBatch batch);
+    }
+
+    private void write(BatchFiller filler) {
+        if (closed) {
+            throw new IllegalStateException("the store in " + dir + " is closed");
+        }
+        WriteBatch batch = db.createWriteBatch();
+        try {
+            filler.fill(batch);
+            db.write(batch, writeOptions);
+        } finally {
+            closeQuietly(batch);
+        }
+    }
+
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            try {
+                db.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot close LevelDB in " + dir, e);
+            }
+        }
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: nothing useful to do when releasing a snapshot or iterator fails
+        }
+    }
+
+    /** Used by tests to find what the store wrote. */
+    File file() {
+        return dir.toFile();
+    }
+}

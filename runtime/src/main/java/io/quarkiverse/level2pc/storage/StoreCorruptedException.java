@@ -1,0 +1,12 @@
+package io.quarkiverse.level2pc.storage;
+
+/** The store holds bytes this release cannot read: stop rather than guess. */
+public class StoreCorruptedException extends RuntimeException {
+    public StoreCorruptedException(String message) {
+        super(message);
+    }
+
+    public StoreCorruptedException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
