@@ -135,7 +135,7 @@ class Level2pcProcessor {
             BuildProducer<NativeImageSystemPropertyBuildItem> properties) {
         for (String c : List.of("org.iq80.leveldb.impl.Iq80DBFactory", "org.iq80.leveldb.util.ByteBufferSupport",
                 "org.iq80.leveldb.util.Snappy", "org.iq80.leveldb.impl.DbImpl", "org.iq80.leveldb.impl.MMapLogWriter",
-                "org.iq80.leveldb.util.MMapTable")) {
+                "org.iq80.leveldb.table.MMapTable")) {
             runtimeInit.produce(new RuntimeInitializedClassBuildItem(c));
         }
         resources.produce(new NativeImageResourceBuildItem("org/iq80/leveldb/impl/version.txt"));
