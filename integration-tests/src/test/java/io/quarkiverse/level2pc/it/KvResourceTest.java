@@ -85,9 +85,13 @@ class KvResourceTest {
     }
 
     @Test
-    void oversizedKeyGetsA400() {
+    void oversizedKeyGetsA400AndTheBatchChangesNothing() {
         String key = p + "k".repeat(17 * 1024);
-        given().body("v").put("/kv/{k}", key).then().statusCode(400)
+        given().contentType(ContentType.JSON)
+                .body("[{\"op\":\"put\",\"key\":\"" + p + "ok\",\"value\":\"1\"},{\"op\":\"put\",\"key\":\"" + key
+                        + "\",\"value\":\"1\"}]")
+                .post("/kv/batch").then().statusCode(400)
                 .contentType(ContentType.JSON).body("detail", containsString("limit"));
+        given().get("/kv/{k}", p + "ok").then().statusCode(404);
     }
 }

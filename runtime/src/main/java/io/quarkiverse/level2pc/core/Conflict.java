@@ -14,9 +14,14 @@ public record Conflict(Kind kind, Bytes key, BranchId holder) {
     }
 
     public String describe() {
+        return describe("key '" + key + "'");
+    }
+
+    /** The reason, naming the key as {@code keyName} (callers that know the key layout pass a readable name). */
+    public String describe(String keyName) {
         return switch (kind) {
-            case VERSION_CHANGED -> "key '" + key + "' was changed by another transaction after this one read it";
-            case LOCKED -> "key '" + key + "' is locked by prepared transaction " + holder;
+            case VERSION_CHANGED -> keyName + " was changed by another transaction after this one read it";
+            case LOCKED -> keyName + " is locked by another transaction that is committing (" + holder + ")";
         };
     }
 }

@@ -19,6 +19,7 @@ import io.quarkiverse.level2pc.core.Participant;
 import io.quarkiverse.level2pc.core.Step;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkiverse.level2pc.storage.Versioned;
 
@@ -129,7 +130,7 @@ public final class LocalNode implements Closeable {
             long remaining = lockWaitTimeout.toNanos();
             while ((holder = participant.writeLockHolder(key)) != null) {
                 if (remaining <= 0) {
-                    throw new LockWaitTimeoutException("Key '" + key + "' is held by prepared transaction " + holder
+                    throw new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by prepared transaction " + holder
                             + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
                             + "); it is probably in doubt, see the level-2pc health check");
                 }
@@ -244,7 +245,8 @@ public final class LocalNode implements Closeable {
 
     private RuntimeException failure(Step step) {
         if (step instanceof Step.VoteNo no) {
-            return new ConflictException("Transaction rolled back: " + no.conflict().describe() + ". Retry it.");
+            return new ConflictException("Transaction rolled back: "
+                    + no.conflict().describe(KeySpace.describe(no.conflict().key())) + ". Retry it.");
         }
         if (step instanceof Step.InProgress p) {
             return new Level2pcException("Branch " + p.branch() + " is being completed by another call; retry");

@@ -69,6 +69,24 @@ public final class KeySpace {
         return null;
     }
 
+    /**
+     * A readable name for an internal key in messages: {@code key 'x' of database 'bank'}. User keys
+     * that are not printable text are shown in hex.
+     */
+    public static String describe(Bytes internalKey) {
+        byte[] k = internalKey.unsafeArray();
+        if (k.length > 0 && k[0] == DATA) {
+            for (int i = 1; i < k.length; i++) {
+                if (k[i] == 0) {
+                    String db = new String(k, 1, i - 1, StandardCharsets.UTF_8);
+                    Bytes user = Bytes.wrap(Arrays.copyOfRange(k, i + 1, k.length));
+                    return "key '" + user + "'" + (DEFAULT_DB.equals(db) ? "" : " of database '" + db + "'");
+                }
+            }
+        }
+        return "internal key " + internalKey;
+    }
+
     static byte[] metaKey(String name) {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
         byte[] k = new byte[n.length + 1];
