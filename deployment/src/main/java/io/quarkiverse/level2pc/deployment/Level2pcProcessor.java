@@ -62,6 +62,10 @@ class Level2pcProcessor {
         defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.enable-recovery", "true"));
         defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.node-name",
                 "${quarkus.level-2pc.node-name:local}"));
+        // Lets Narayana start with an over-long name so that our own validation, which names
+        // quarkus.level-2pc.node-name, reports it instead of Narayana's bare IllegalArgumentException.
+        defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.shorten-node-name-if-necessary",
+                "true"));
         defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.transaction-manager.object-store.directory",
                 "${quarkus.level-2pc.path:data/${quarkus.level-2pc.node-name:local}}/narayana"));
     }

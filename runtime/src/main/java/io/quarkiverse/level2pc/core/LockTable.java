@@ -90,6 +90,11 @@ public final class LockTable {
         return writeLocks.get(key);
     }
 
+    /** Whether any branch holds {@code key}, exclusively or shared. */
+    public boolean isLocked(Bytes key) {
+        return writeLocks.containsKey(key) || readLocks.containsKey(key);
+    }
+
     public boolean holdsLocks(BranchId owner) {
         return held.containsKey(owner);
     }

@@ -26,6 +26,7 @@ import com.arjuna.ats.arjuna.common.arjPropertyManager;
 
 import io.quarkiverse.level2pc.ClusterNotReady;
 import io.quarkiverse.level2pc.ClusterReady;
+import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.NotReadyException;
 import io.quarkiverse.level2pc.jta.RecoveryResource;
 import io.quarkiverse.level2pc.jta.TxEnlistment;
@@ -86,6 +87,10 @@ public class Level2pcNode {
         try {
             node = LocalNode.open(dataDir.resolve("leveldb"), config.nodeName(), config.sync(), config.maxOpenFiles(),
                     config.lockWaitTimeout());
+        } catch (java.io.UncheckedIOException e) {
+            failure = e.getMessage() + " (quarkus.level-2pc.path=" + config.path()
+                    + "; is another process using this directory?)";
+            throw new Level2pcException(failure, e);
         } catch (RuntimeException e) {
             failure = e.getMessage();
             throw e;

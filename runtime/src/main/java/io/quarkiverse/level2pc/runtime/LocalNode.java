@@ -56,7 +56,7 @@ public final class LocalNode implements Closeable {
     private final Duration lockWaitTimeout;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition released = lock.newCondition();
-    private final Participant participant = new Participant(100_000);
+    private final Participant participant = new Participant(10_000);
 
     private LocalNode(LevelStore store, String nodeName, Duration lockWaitTimeout) {
         this.store = store;
@@ -116,21 +116,32 @@ public final class LocalNode implements Closeable {
     }
 
     /**
-     * Waits until no prepared branch holds {@code key} exclusively.
+     * Waits until no prepared branch holds {@code key} exclusively (what a reader needs).
      *
      * @throws LockWaitTimeoutException after {@code lockWaitTimeout}
      */
     public void awaitUnlocked(Bytes key) {
+        awaitLock(key, false);
+    }
+
+    /**
+     * Waits until no branch holds {@code key} at all, shared or exclusive (what a writer needs).
+     *
+     * @throws LockWaitTimeoutException after {@code lockWaitTimeout}
+     */
+    public void awaitFree(Bytes key) {
+        awaitLock(key, true);
+    }
+
+    private void awaitLock(Bytes key, boolean shared) {
         lock.lock();
         try {
-            BranchId holder = participant.writeLockHolder(key);
-            if (holder == null) {
-                return;
-            }
             long remaining = lockWaitTimeout.toNanos();
-            while ((holder = participant.writeLockHolder(key)) != null) {
+            while (shared ? participant.locks().isLocked(key) : participant.writeLockHolder(key) != null) {
                 if (remaining <= 0) {
-                    throw new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by prepared transaction " + holder
+                    BranchId holder = participant.writeLockHolder(key);
+                    throw new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by "
+                            + (holder != null ? "prepared transaction " + holder : "a prepared transaction that read it")
                             + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
                             + "); it is probably in doubt, see the level-2pc health check");
                 }
@@ -138,7 +149,7 @@ public final class LocalNode implements Closeable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Level2pcException("interrupted while waiting for key '" + key + "' to be released", e);
+            throw new Level2pcException("interrupted while waiting for the " + KeySpace.describe(key) + " to be released", e);
         } finally {
             lock.unlock();
         }

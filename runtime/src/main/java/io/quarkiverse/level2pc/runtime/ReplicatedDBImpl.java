@@ -192,9 +192,8 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
                     throw e;
                 }
                 for (Bytes k : ops.keySet()) {
-                    local.awaitUnlocked(k);
+                    local.awaitFree(k);
                 }
-                Thread.onSpinWait();
             }
         }
     }

@@ -1,0 +1,104 @@
+package io.quarkiverse.level2pc.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Small builders shared by the tests of the core, the storage and the local node. */
+public final class CoreFixtures {
+
+    /** Narayana's format id. */
+    public static final int FORMAT_ID = 131077;
+
+    private CoreFixtures() {
+    }
+
+    public static BranchId branch(String gtrid) {
+        return new BranchId(FORMAT_ID, Bytes.utf8(gtrid), Bytes.utf8("bq-1"));
+    }
+
+    public static Bytes key(String s) {
+        return Bytes.utf8(s);
+    }
+
+    public static byte[] value(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static WorkBuilder work() {
+        return new WorkBuilder();
+    }
+
+    /** An in-memory {@link VersionLookup}: absent keys have the empty version. */
+    public static final class Versions implements VersionLookup {
+        private final Map<Bytes, Bytes> versions = new HashMap<>();
+
+        public Versions set(String key, String version) {
+            versions.put(key(key), Bytes.utf8(version));
+            return this;
+        }
+
+        public Versions remove(String key) {
+            versions.remove(key(key));
+            return this;
+        }
+
+        @Override
+        public Bytes versionOf(Bytes key) {
+            return versions.getOrDefault(key, Bytes.EMPTY);
+        }
+    }
+
+    public static final class WorkBuilder {
+        private final TreeMap<Bytes, byte[]> writes = new TreeMap<>();
+        private final Map<Bytes, Bytes> reads = new HashMap<>();
+        private String coordinator = "";
+
+        public WorkBuilder put(String key, String value) {
+            writes.put(key(key), value(value));
+            return this;
+        }
+
+        public WorkBuilder put(Bytes key, byte[] value) {
+            writes.put(key, value);
+            return this;
+        }
+
+        public WorkBuilder delete(String key) {
+            writes.put(key(key), null);
+            return this;
+        }
+
+        public WorkBuilder delete(Bytes key) {
+            writes.put(key, null);
+            return this;
+        }
+
+        /** Records that the transaction read {@code key} at {@code version}. */
+        public WorkBuilder read(String key, String version) {
+            reads.put(key(key), Bytes.utf8(version));
+            return this;
+        }
+
+        public WorkBuilder read(Bytes key, Bytes version) {
+            reads.put(key, version);
+            return this;
+        }
+
+        /** Records that the transaction found {@code key} absent. */
+        public WorkBuilder readAbsent(String key) {
+            reads.put(key(key), Bytes.EMPTY);
+            return this;
+        }
+
+        public WorkBuilder coordinator(String coordinator) {
+            this.coordinator = coordinator;
+            return this;
+        }
+
+        public TxWork build() {
+            return new TxWork(writes, reads, coordinator);
+        }
+    }
+}
