@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
+import io.quarkiverse.level2pc.core.Bytes;
+
 /**
  * A key range for {@link ReplicatedDB#scan}: {@code from} inclusive, {@code to} exclusive, either end
  * open ({@code null}). Keys compare as unsigned bytes.
@@ -42,7 +44,7 @@ public final class Range {
         if (prefix.length == 0) {
             return ALL;
         }
-        return new Range(prefix.clone(), successor(prefix));
+        return new Range(prefix.clone(), Bytes.prefixSuccessor(prefix));
     }
 
     /** {@code from <= key < to}; {@code null} leaves that end open. */
@@ -63,17 +65,6 @@ public final class Range {
     /** Exclusive upper bound, or {@code null}. */
     public byte[] to() {
         return to == null ? null : to.clone();
-    }
-
-    private static byte[] successor(byte[] prefix) {
-        byte[] end = prefix.clone();
-        for (int i = end.length - 1; i >= 0; i--) {
-            if (end[i] != (byte) 0xFF) {
-                end[i]++;
-                return Arrays.copyOf(end, i + 1);
-            }
-        }
-        return null;
     }
 
     @Override

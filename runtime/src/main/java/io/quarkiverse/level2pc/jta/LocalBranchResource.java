@@ -18,13 +18,12 @@ import io.quarkiverse.level2pc.runtime.LocalNode;
  * {@code XAER_NOTA}. Deliberately not {@code Serializable} and never "the same RM" as another
  * resource: each node is its own branch.
  */
-public final class LocalBranchResource implements XAResource {
+public final class LocalBranchResource extends AbstractNodeResource {
 
     private static final Logger LOG = Logger.getLogger(LocalBranchResource.class);
 
     private final LocalNode node;
     private final TxContext ctx;
-    private int timeoutSeconds;
 
     public LocalBranchResource(LocalNode node, TxContext ctx) {
         this.node = node;
@@ -118,21 +117,8 @@ public final class LocalBranchResource implements XAResource {
         return RecoveryResource.recoverFrom(node, flag);
     }
 
-    @Override
-    public boolean isSameRM(XAResource other) {
-        return false;
-    }
 
-    @Override
-    public int getTransactionTimeout() {
-        return timeoutSeconds;
-    }
 
-    @Override
-    public boolean setTransactionTimeout(int seconds) {
-        timeoutSeconds = seconds;
-        return true;
-    }
 
     static XAException xa(int code, Throwable cause) {
         XAException e = new XAException(code);

@@ -16,10 +16,9 @@ import io.quarkiverse.level2pc.runtime.LocalNode;
  * prepared branch; commit and rollback complete it; an unknown branch answers {@code XAER_NOTA},
  * which recovery counts as done. Resolves the node lazily: recovery may scan before the store opens.
  */
-public final class RecoveryResource implements XAResource {
+public final class RecoveryResource extends AbstractNodeResource {
 
     private final Supplier<LocalNode> node;
-    private int timeoutSeconds;
 
     public RecoveryResource(Supplier<LocalNode> node) {
         this.node = node;
@@ -74,21 +73,8 @@ public final class RecoveryResource implements XAResource {
     public void forget(Xid xid) {
     }
 
-    @Override
-    public boolean isSameRM(XAResource other) {
-        return false;
-    }
 
-    @Override
-    public int getTransactionTimeout() {
-        return timeoutSeconds;
-    }
 
-    @Override
-    public boolean setTransactionTimeout(int seconds) {
-        timeoutSeconds = seconds;
-        return true;
-    }
 
     @Override
     public String toString() {

@@ -245,7 +245,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         byte[] from = range.from();
         byte[] to = range.to();
         Bytes lo = KeySpace.dataKey(prefix, from == null ? new byte[0] : from);
-        byte[] hi = to == null ? KeySpace.prefixEnd(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
+        byte[] hi = to == null ? Bytes.prefixSuccessor(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
         TxEnlistment tx = node.enlistment();
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))

@@ -55,21 +55,6 @@ public final class KeySpace {
     }
 
     /**
-     * The smallest key greater than every key starting with {@code prefix}, or {@code null} if there
-     * is none (the prefix is all 0xFF).
-     */
-    public static byte[] prefixEnd(byte[] prefix) {
-        byte[] end = prefix.clone();
-        for (int i = end.length - 1; i >= 0; i--) {
-            if (end[i] != (byte) 0xFF) {
-                end[i]++;
-                return Arrays.copyOf(end, i + 1);
-            }
-        }
-        return null;
-    }
-
-    /**
      * A readable name for an internal key in messages: {@code key 'x' of database 'bank'}. User keys
      * that are not printable text are shown in hex.
      */
