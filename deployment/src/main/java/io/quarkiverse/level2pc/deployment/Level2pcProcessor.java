@@ -29,7 +29,6 @@ import io.quarkus.deployment.annotations.Record;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
 import io.quarkus.deployment.builditem.RunTimeConfigurationDefaultBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.NativeImageResourceBuildItem;
-import io.quarkus.deployment.builditem.nativeimage.NativeImageSystemPropertyBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedClassBuildItem;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
@@ -130,19 +129,17 @@ class Level2pcProcessor {
 
     /**
      * What a native image needs for iq80 leveldb: its classes that touch unsafe buffers or load
-     * Snappy reflectively are initialised at run time, its version resource is included, and memory
-     * mapping is off (plain file channels behave the same everywhere).
+     * Snappy reflectively are initialised at run time (so {@code Level2pcNode} can turn memory mapping
+     * off before {@code Iq80DBFactory} reads {@code leveldb.mmap}), and its version resource is included.
      */
     @BuildStep
     void nativeImage(BuildProducer<RuntimeInitializedClassBuildItem> runtimeInit,
-            BuildProducer<NativeImageResourceBuildItem> resources,
-            BuildProducer<NativeImageSystemPropertyBuildItem> properties) {
+            BuildProducer<NativeImageResourceBuildItem> resources) {
         for (String c : List.of("org.iq80.leveldb.impl.Iq80DBFactory", "org.iq80.leveldb.util.ByteBufferSupport",
                 "org.iq80.leveldb.util.Snappy", "org.iq80.leveldb.impl.DbImpl", "org.iq80.leveldb.impl.MMapLogWriter",
                 "org.iq80.leveldb.table.MMapTable")) {
             runtimeInit.produce(new RuntimeInitializedClassBuildItem(c));
         }
         resources.produce(new NativeImageResourceBuildItem("org/iq80/leveldb/impl/version.txt"));
-        properties.produce(new NativeImageSystemPropertyBuildItem("leveldb.mmap", "false"));
     }
 }

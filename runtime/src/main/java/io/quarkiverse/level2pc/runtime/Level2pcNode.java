@@ -84,6 +84,11 @@ public class Level2pcNode {
         validate(config, arjPropertyManager.getCoreEnvironmentBean().getNodeIdentifier(),
                 ConfigProvider.getConfig().getOptionalValue("quarkus.transaction-manager.node-name", String.class).orElse(null));
         Path dataDir = Path.of(config.path());
+        if ("runtime".equals(System.getProperty("org.graalvm.nativeimage.imagecode")) && System.getProperty("leveldb.mmap") == null) {
+            // In a native executable iq80's Iq80DBFactory is initialised at run time (see the processor) and reads
+            // this property once: plain file channels there, memory-mapped files are not worth the risk.
+            System.setProperty("leveldb.mmap", "false");
+        }
         try {
             node = LocalNode.open(dataDir.resolve("leveldb"), config.nodeName(), config.sync(), config.maxOpenFiles(),
                     config.lockWaitTimeout());
