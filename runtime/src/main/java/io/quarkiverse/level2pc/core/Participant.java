@@ -11,7 +11,7 @@ import java.util.Objects;
  * The participant side of two-phase commit for one node, as a deterministic state machine:
  *
  * <pre>
- *   (none) --prepare, valid--> PREPARED --commit--> COMMITTING --finished--> COMMITTED
+ *   (none) --prepare, valid--> PREPARED --persisted, commit--> COMMITTING --finished--> COMMITTED
  *      |                          |  \--rollback--> ROLLING_BACK --finished--> ROLLED_BACK
  *      |                          \--abandon (persist failed)--> (none)
  *      \--commitOnePhase, valid--> COMMITTING --finished--> COMMITTED
@@ -40,11 +40,14 @@ public final class Participant {
         final TxWork work;
         State state;
         final boolean hasPrepareRecord;
+        /** The caller confirmed the prepare record is synced ({@link #persisted}); only then may anyone vote YES. */
+        boolean durable;
 
-        Branch(TxWork work, State state, boolean hasPrepareRecord) {
+        Branch(TxWork work, State state, boolean hasPrepareRecord, boolean durable) {
             this.work = work;
             this.state = state;
             this.hasPrepareRecord = hasPrepareRecord;
+            this.durable = durable;
         }
     }
 
@@ -69,9 +72,11 @@ public final class Participant {
         Objects.requireNonNull(work, "work is null");
         Branch existing = live.get(id);
         if (existing != null) {
-            return existing.state == State.PREPARED
-                    ? new Step.PersistThenVoteYes(id, existing.work, true)
-                    : new Step.Refused(id, "prepare of a branch that is already " + existing.state);
+            if (existing.state != State.PREPARED) {
+                return new Step.Refused(id, "prepare of a branch that is already " + existing.state);
+            }
+            // A duplicate racing the first prepare's sync must not vote YES before the record is on disk.
+            return existing.durable ? new Step.PersistThenVoteYes(id, existing.work, true) : new Step.InProgress(id);
         }
         Outcome done = outcomes.get(id);
         if (done != null) {
@@ -85,8 +90,20 @@ public final class Participant {
         if (c != null) {
             return new Step.VoteNo(id, c);
         }
-        live.put(id, new Branch(work, State.PREPARED, true));
+        live.put(id, new Branch(work, State.PREPARED, true, false));
         return new Step.PersistThenVoteYes(id, work, false);
+    }
+
+    /**
+     * The caller synced the prepare record asked for by {@link Step.PersistThenVoteYes}: from now on the
+     * branch may be voted YES, committed or rolled back.
+     */
+    public void persisted(BranchId id) {
+        Branch b = live.get(id);
+        if (b == null || b.state != State.PREPARED || !b.hasPrepareRecord) {
+            throw new IllegalStateException("persisted() for branch " + id + " that is not being prepared");
+        }
+        b.durable = true;
     }
 
     /**
@@ -95,7 +112,7 @@ public final class Participant {
      */
     public void abandon(BranchId id) {
         Branch b = live.get(id);
-        if (b != null && b.state == State.PREPARED) {
+        if (b != null && b.state == State.PREPARED && !b.durable) {
             live.remove(id);
             locks.release(id);
         }
@@ -118,7 +135,7 @@ public final class Participant {
         if (c != null) {
             return new Step.VoteNo(id, c);
         }
-        live.put(id, new Branch(work, State.COMMITTING, false));
+        live.put(id, new Branch(work, State.COMMITTING, false, false));
         return new Step.Apply(id, work, false);
     }
 
@@ -133,6 +150,9 @@ public final class Participant {
             return done == Outcome.COMMITTED
                     ? new Step.AlreadyDone(id, done)
                     : new Step.Refused(id, "commit of a branch that was rolled back");
+        }
+        if (b.state == State.PREPARED && !b.durable) {
+            return new Step.InProgress(id);
         }
         return switch (b.state) {
             case PREPARED -> {
@@ -155,6 +175,10 @@ public final class Participant {
             return done == Outcome.ROLLED_BACK
                     ? new Step.AlreadyDone(id, done)
                     : new Step.Refused(id, "rollback of a branch that was committed");
+        }
+        if (b.state == State.PREPARED && !b.durable) {
+            // The record may still be being written: discarding it now could leave it behind.
+            return new Step.InProgress(id);
         }
         return switch (b.state) {
             case PREPARED -> {
@@ -215,7 +239,7 @@ public final class Participant {
             // Two prepared branches can never hold conflicting locks; the records are inconsistent.
             throw new IllegalStateException("prepare record of " + id + " conflicts with another prepared branch: " + c.describe());
         }
-        live.put(id, new Branch(work, State.PREPARED, true));
+        live.put(id, new Branch(work, State.PREPARED, true, true));
     }
 
     /** The branch holding {@code key} exclusively, or {@code null}: a reader of that key must wait. */

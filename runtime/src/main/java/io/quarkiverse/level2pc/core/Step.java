@@ -7,9 +7,10 @@ public sealed interface Step {
 
     /**
      * Vote YES, but only after persisting {@code work} as the branch's prepare record with a synced
-     * write (persist before you vote). If persisting fails, call {@link Participant#abandon} and
-     * report an error instead of a vote. {@code alreadyDurable} is true when a duplicate prepare hit
-     * a branch whose record is already on disk: vote YES straight away.
+     * write and calling {@link Participant#persisted} (persist before you vote). If persisting fails,
+     * call {@link Participant#abandon} and report an error instead of a vote. {@code alreadyDurable} is
+     * true when a duplicate prepare hit a branch whose record is already on disk: vote YES straight
+     * away. (A duplicate arriving while the record is still being synced gets {@link InProgress}.)
      */
     record PersistThenVoteYes(BranchId branch, TxWork work, boolean alreadyDurable) implements Step {
     }
@@ -42,7 +43,10 @@ public sealed interface Step {
     record AlreadyDone(BranchId branch, Outcome outcome) implements Step {
     }
 
-    /** Another call is completing the branch right now; the caller may wait and ask again. */
+    /**
+     * Another call is completing the branch right now, or still syncing its prepare record; the caller
+     * may wait and ask again.
+     */
     record InProgress(BranchId branch) implements Step {
     }
 

@@ -167,6 +167,10 @@ public final class LocalNode implements Closeable {
             if (!p.alreadyDurable()) {
                 try {
                     store.persistPrepare(id, work);
+                    inLock(() -> {
+                        participant.persisted(id);
+                        return null;
+                    });
                 } catch (RuntimeException e) {
                     inLock(() -> {
                         participant.abandon(id);

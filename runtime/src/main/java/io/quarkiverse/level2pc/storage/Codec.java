@@ -125,6 +125,9 @@ public final class Codec {
             for (int i = 0; i < nr; i++) {
                 reads.put(Bytes.wrap(readBytes(in, data.length)), Bytes.wrap(readBytes(in, data.length)));
             }
+            if (in.available() > 0) {
+                throw new IOException(in.available() + " unexpected trailing bytes");
+            }
             return new PrepareRecord(id, new TxWork(writes, reads, coordinator));
         } catch (IOException | IllegalArgumentException e) {
             throw new StoreCorruptedException("prepare record cannot be decoded: " + e, e);

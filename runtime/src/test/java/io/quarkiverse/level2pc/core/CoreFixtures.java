@@ -92,6 +92,11 @@ public final class CoreFixtures {
             return this;
         }
 
+        public WorkBuilder readAbsent(Bytes key) {
+            reads.put(key, Bytes.EMPTY);
+            return this;
+        }
+
         public WorkBuilder coordinator(String coordinator) {
             this.coordinator = coordinator;
             return this;
