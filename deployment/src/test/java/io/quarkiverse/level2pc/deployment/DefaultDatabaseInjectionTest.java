@@ -1,6 +1,7 @@
 package io.quarkiverse.level2pc.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 
@@ -83,5 +84,18 @@ public class DefaultDatabaseInjectionTest {
         // the customizer of the application's ObjectMapper is applied: snake_case property names
         assertThat(new String(db.get("pet".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8))
                 .contains("\"leg_count\":4").doesNotContain("legCount");
+    }
+
+    @Test
+    void invalidKeysAndValuesAreRejected() {
+        assertThatThrownBy(() -> db.put("", "v")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> db.put(new byte[ReplicatedDB.MAX_KEY_BYTES + 1], new byte[1]))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> db.put("k", (String) null)).isInstanceOf(NullPointerException.class);
+        assertThat(db.get("k")).isNull();
+        byte[] largestKey = new byte[ReplicatedDB.MAX_KEY_BYTES];
+        largestKey[0] = 1;
+        db.put(largestKey, new byte[] { 7 });
+        assertThat(db.get(largestKey)).containsExactly(7);
     }
 }

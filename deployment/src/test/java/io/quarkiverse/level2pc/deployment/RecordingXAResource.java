@@ -18,8 +18,10 @@ public class RecordingXAResource implements XAResource {
     /** Calls received, e.g. {@code start}, {@code end}, {@code prepare}, {@code commit(onePhase=false)}. */
     public final List<String> calls = new CopyOnWriteArrayList<>();
     public volatile Xid xid;
-    /** XA error code thrown from prepare, or 0 to vote XA_OK. */
+    /** XA error code thrown from prepare, or 0 to vote {@link #prepareVote}. */
     public volatile int prepareError;
+    /** The vote when prepare does not throw: XA_OK (default) or XA_RDONLY. */
+    public volatile int prepareVote = XA_OK;
     public volatile Consumer<Xid> onPrepare = x -> {
     };
     public volatile Consumer<Xid> onCommit = x -> {
@@ -43,7 +45,7 @@ public class RecordingXAResource implements XAResource {
         if (prepareError != 0) {
             throw new XAException(prepareError);
         }
-        return XA_OK;
+        return prepareVote;
     }
 
     @Override

@@ -2,10 +2,16 @@ package io.quarkiverse.level2pc.deployment;
 
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Helpers shared by the deployment tests. */
@@ -34,13 +40,30 @@ final class TestSupport {
         todo.add(t);
         while (!todo.isEmpty()) {
             Throwable x = todo.poll();
-            if (x == null || !seen.add(x)) {
+            if (!seen.add(x)) {
                 continue;
             }
             sb.append(x.getClass().getName()).append(": ").append(x.getMessage()).append('\n');
-            todo.add(x.getCause());
+            if (x.getCause() != null) {
+                todo.add(x.getCause());
+            }
             Collections.addAll(todo, x.getSuppressed());
         }
         return sb.toString();
+    }
+
+    /** Waits for every task (30 s at most each); returns the failures, unwrapped from ExecutionException. */
+    static List<Throwable> outcomes(List<? extends Future<?>> results) throws InterruptedException {
+        List<Throwable> failures = new ArrayList<>();
+        for (Future<?> f : results) {
+            try {
+                f.get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                failures.add(e.getCause());
+            } catch (TimeoutException e) {
+                throw new AssertionError("a task did not finish within 30 s", e);
+            }
+        }
+        return failures;
     }
 }

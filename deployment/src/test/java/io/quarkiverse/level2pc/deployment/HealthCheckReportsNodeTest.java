@@ -1,0 +1,40 @@
+package io.quarkiverse.level2pc.deployment;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.endsWith;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkus.test.QuarkusUnitTest;
+
+/** With quarkus-smallrye-health present, readiness carries an UP {@code level-2pc} check with its data. */
+public class HealthCheckReportsNodeTest {
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
+            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.level-2pc.node-name", "health-node")
+            .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(HealthCheckReportsNodeTest.class));
+
+    @Test
+    void readinessContainsTheLevel2pcCheck() {
+        given().when().get("/q/health/ready")
+                .then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem("level-2pc"))
+                .body("checks.find { it.name == 'level-2pc' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'level-2pc' }.data.node", equalTo("health-node"))
+                .body("checks.find { it.name == 'level-2pc' }.data.'in-doubt'", equalTo(0))
+                .body("checks.find { it.name == 'level-2pc' }.data.store", endsWith("leveldb"));
+    }
+
+    @Test
+    void livenessDoesNotContainIt() {
+        given().when().get("/q/health/live")
+                .then().statusCode(200)
+                .body("checks.find { it.name == 'level-2pc' }", equalTo(null));
+    }
+}
