@@ -25,9 +25,10 @@ import java.util.stream.Stream;
  * commit, reads see the transaction's own writes first and are validated at commit (serializable,
  * optimistic: a conflict rolls the transaction back and surfaces as {@link ConflictException}, see
  * {@link ConflictException#find(Throwable)}). Outside a transaction each call runs in a transaction of
- * its own and throws {@link ConflictException} directly. Blind writes outside a transaction (a
- * {@code put}, {@code delete} or {@code batch} without reads) wait for conflicting locks, bounded by
- * {@code quarkus.level-2pc.lock-wait-timeout}, instead of failing.
+ * its own and throws {@link ConflictException} directly. A transaction committed in one phase (this
+ * node is its only resource, as for every standalone call) waits for locks held by other committing
+ * transactions instead of failing, bounded by {@code quarkus.level-2pc.lock-wait-timeout}; blind writes
+ * (no reads) therefore never conflict.
  *
  * <h2>Keys and values</h2>
  * Keys are byte strings ordered unsigned-lexicographically; {@code String} keys are UTF-8. Keys must

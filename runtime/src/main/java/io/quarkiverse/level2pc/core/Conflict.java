@@ -21,7 +21,7 @@ public record Conflict(Kind kind, Bytes key, BranchId holder) {
     public String describe(String keyName) {
         return switch (kind) {
             case VERSION_CHANGED -> keyName + " was changed by another transaction after this one read it";
-            case LOCKED -> keyName + " is locked by another transaction that is committing (" + holder + ")";
+            case LOCKED -> keyName + " is locked by another transaction that is prepared or committing (" + holder + ")";
         };
     }
 }

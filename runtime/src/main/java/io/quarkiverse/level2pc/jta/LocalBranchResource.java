@@ -7,6 +7,7 @@ import javax.transaction.xa.Xid;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.runtime.LocalNode;
 
@@ -68,6 +69,9 @@ public final class LocalBranchResource extends AbstractNodeResource {
             } catch (ConflictException e) {
                 ctx.fail(e);
                 throw xa(XAException.XA_RBROLLBACK, e);
+            } catch (LockWaitTimeoutException e) {
+                ctx.fail(e);
+                throw xa(XAException.XA_RBTIMEOUT, e);
             } catch (RuntimeException e) {
                 ctx.fail(e);
                 LOG.errorf(e, "One-phase commit of %s failed on node '%s'", id, node.nodeName());

@@ -13,6 +13,7 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Conflict;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.Outcome;
 import io.quarkiverse.level2pc.core.Participant;
@@ -194,8 +195,38 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException if validation fails (nothing applied)
      */
     public void commitOnePhase(BranchId id, TxWork work) {
-        Step step = inLock(() -> participant.commitOnePhase(id, work, store::versionOf));
-        complete(step);
+        complete(awaitLocksThen(id, () -> participant.commitOnePhase(id, work, store::versionOf)));
+    }
+
+    /**
+     * Runs {@code attempt} under the node lock; while it answers NO only because another branch holds
+     * a lock, waits for locks to be released and tries again, bounded by {@code lockWaitTimeout}.
+     * Deadlock-free: a branch that voted NO holds no locks here while it waits. Used for one-phase
+     * commits, where this node is the only participant, so a momentary lock (another transaction
+     * committing) does not roll back a transaction whose reads are still valid.
+     */
+    private Step awaitLocksThen(BranchId id, java.util.function.Supplier<Step> attempt) {
+        lock.lock();
+        try {
+            long remaining = lockWaitTimeout.toNanos();
+            while (true) {
+                Step step = attempt.get();
+                if (!(step instanceof Step.VoteNo no) || no.conflict().kind() != Conflict.Kind.LOCKED) {
+                    return step;
+                }
+                if (remaining <= 0) {
+                    throw new LockWaitTimeoutException("Transaction " + id + " waited longer than quarkus.level-2pc.lock-wait-timeout ("
+                            + lockWaitTimeout + ") for the " + KeySpace.describe(no.conflict().key())
+                            + ", held by another transaction; it is probably in doubt, see the level-2pc health check");
+                }
+                remaining = released.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Level2pcException("interrupted while waiting for locks of transaction " + id, e);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Phase two: commit a prepared branch. */

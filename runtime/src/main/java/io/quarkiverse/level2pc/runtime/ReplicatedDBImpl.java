@@ -24,7 +24,6 @@ import jakarta.transaction.TransactionManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.level2pc.Batch;
-import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
@@ -172,8 +171,9 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     /**
      * Buffers {@code ops} in the current transaction, or commits them in a transaction of their own.
-     * A standalone write is blind (it read nothing), so when it loses a lock conflict it is safe to
-     * wait for the holder and try again, bounded by {@code lock-wait-timeout}.
+     * A standalone write is blind (it read nothing): the node commits it in one phase and waits for
+     * conflicting locks instead of voting NO, so it only fails if a lock outlives
+     * {@code lock-wait-timeout} ({@link io.quarkiverse.level2pc.LockWaitTimeoutException}).
      */
     private void write(Map<Bytes, byte[]> ops) {
         TxEnlistment tx = node.enlistment();
@@ -181,24 +181,6 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             tx.current().writeAll(ops);
             return;
         }
-        LocalNode local = node.awaitReady();
-        long deadline = System.nanoTime() + node.config().lockWaitTimeout().toNanos();
-        while (true) {
-            try {
-                runStandalone(tx, ops);
-                return;
-            } catch (ConflictException e) {
-                if (System.nanoTime() >= deadline) {
-                    throw e;
-                }
-                for (Bytes k : ops.keySet()) {
-                    local.awaitFree(k);
-                }
-            }
-        }
-    }
-
-    private static void runStandalone(TxEnlistment tx, Map<Bytes, byte[]> ops) {
         TransactionManager tm = tx.transactionManager();
         TxContext ctx;
         try {
@@ -217,8 +199,9 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             tm.commit();
         } catch (RollbackException e) {
             RuntimeException cause = ctx.failure();
-            if (cause instanceof ConflictException c) {
-                throw new ConflictException(c.getMessage());
+            if (cause instanceof Level2pcException l) {
+                // Rethrown as is: the caller catches ConflictException / LockWaitTimeoutException.
+                throw l;
             }
             throw new Level2pcException("the write was rolled back" + (cause == null ? "" : ": " + cause.getMessage()),
                     cause == null ? e : cause);

@@ -281,16 +281,53 @@ class LocalNodeTest {
     }
 
     @Test
-    void aOnePhaseCommitConflictingWithAPreparedBranchThrowsARetryableConflict() {
+    void aOnePhaseCommitBlockedByAPreparedBranchWaitsForItAndThenCommits() throws Exception {
         LocalNode node = open(LONG_WAIT);
         node.prepare(T1, work().put(k("a"), value("1")).build());
 
+        CompletableFuture<Boolean> blind = startAndAwaitParked(() -> {
+            node.commitOnePhase(T2, work().put(k("a"), value("2")).put(k("b"), value("2")).build());
+            return true;
+        });
+        assertThat(blind).as("the one-phase commit waits while T1 holds 'a'").isNotDone();
+        assertThat(node.store().get(k("b"))).isNull();
+
+        node.commit(T1);
+
+        assertThat(blind.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(str(node.read(k("a")))).as("T2 committed after T1").isEqualTo("2");
+        assertThat(str(node.read(k("b")))).isEqualTo("2");
+    }
+
+    @Test
+    void aOnePhaseCommitBlockedByABranchThatStaysPreparedTimesOutAndAppliesNothing() {
+        LocalNode node = open(SHORT_WAIT);
+        node.prepare(T1, work().put(k("a"), value("1")).build());
+
         assertThatThrownBy(() -> node.commitOnePhase(T2, work().put(k("a"), value("2")).put(k("b"), value("2")).build()))
-                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.isRetryable()).isTrue())
+                .isInstanceOfSatisfying(LockWaitTimeoutException.class, e -> assertThat(e.isRetryable()).isTrue())
                 .hasMessageContaining("key 'a'")
-                .hasMessageContaining("Retry");
-        assertThat(node.store().get(k("b"))).as("nothing of the losing transaction is applied").isNull();
+                .hasMessageContaining("quarkus.level-2pc.lock-wait-timeout");
+        assertThat(node.store().get(k("b"))).as("nothing of the waiting transaction is applied").isNull();
         assertThat(node.isWriteLocked(k("b"))).isFalse();
+        assertThat(node.prepared()).containsExactly(T1);
+    }
+
+    @Test
+    void aOnePhaseCommitWhoseReadChangedWhileItWaitedIsAConflict() throws Exception {
+        LocalNode node = open(LONG_WAIT);
+        node.prepare(T1, work().put(k("a"), value("1")).build());
+
+        CompletableFuture<Boolean> stale = startAndAwaitParked(() -> {
+            node.commitOnePhase(T2, work().readAbsent(k("a")).put(k("b"), value("2")).build());
+            return true;
+        });
+        node.commit(T1);
+
+        assertThatThrownBy(() -> stale.get(10, TimeUnit.SECONDS)).cause()
+                .isInstanceOf(ConflictException.class)
+                .hasMessageContaining("changed");
+        assertThat(node.store().get(k("b"))).isNull();
     }
 
     @Test
