@@ -17,6 +17,8 @@ import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
 import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.transport.PeerRoutes;
+import io.quarkiverse.level2pc.transport.PeerTransportProducer;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
@@ -46,7 +48,7 @@ class Level2pcProcessor {
     @BuildStep
     AdditionalBeanBuildItem beans() {
         return AdditionalBeanBuildItem.builder()
-                .addBeanClasses(Level2pcNode.class, Database.class)
+                .addBeanClasses(Level2pcNode.class, Database.class, PeerRoutes.class, PeerTransportProducer.class)
                 .setUnremovable()
                 .build();
     }

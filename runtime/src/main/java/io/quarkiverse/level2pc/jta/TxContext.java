@@ -27,6 +27,7 @@ public final class TxContext {
     private final String coordinator;
     private BranchId branch;
     private boolean frozen;
+    private boolean peersEnlisted;
     private volatile RuntimeException failure;
 
     public TxContext(String coordinator) {
@@ -88,6 +89,14 @@ public final class TxContext {
     public synchronized TxWork freeze() {
         frozen = true;
         return new TxWork(writes, readVersions, coordinator);
+    }
+
+    synchronized boolean peersEnlisted() {
+        return peersEnlisted;
+    }
+
+    synchronized void markPeersEnlisted() {
+        peersEnlisted = true;
     }
 
     synchronized void bind(BranchId id) {

@@ -31,11 +31,16 @@ public final class TxEnlistment {
     private final TransactionManager tm;
     private final TransactionSynchronizationRegistry tsr;
     private final Supplier<LocalNode> node;
+    private final String nodeName;
+    private final Cluster cluster;
 
-    public TxEnlistment(TransactionManager tm, TransactionSynchronizationRegistry tsr, Supplier<LocalNode> node) {
+    public TxEnlistment(TransactionManager tm, TransactionSynchronizationRegistry tsr, Supplier<LocalNode> node,
+            String nodeName, Cluster cluster) {
         this.tm = tm;
         this.tsr = tsr;
         this.node = node;
+        this.nodeName = nodeName;
+        this.cluster = cluster;
     }
 
     public TransactionManager transactionManager() {
@@ -70,7 +75,7 @@ public final class TxEnlistment {
             }
             TxContext ctx = (TxContext) tsr.getResource(CONTEXT_KEY);
             if (ctx == null) {
-                ctx = new TxContext("");
+                ctx = new TxContext(nodeName);
                 if (!tx.enlistResource(new LocalBranchResource(node.get(), ctx))) {
                     throw new Level2pcException("Narayana refused to enlist the level-2pc branch in " + tx);
                 }
@@ -80,6 +85,31 @@ public final class TxEnlistment {
         } catch (SystemException | RollbackException e) {
             throw new Level2pcException("cannot join the current JTA transaction: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The context of the current transaction for a write: on the first write, waits until the node may
+     * write (enough peers connected) and enlists one branch per peer, after the local one. Transactions
+     * that only read never involve the peers: every committed write holds locks on every node, so the
+     * local node alone validates a read-only transaction.
+     */
+    public TxContext currentForWrite() {
+        TxContext ctx = current();
+        if (!ctx.peersEnlisted() && !cluster.peers().isEmpty()) {
+            cluster.awaitWritable();
+            try {
+                Transaction tx = tm.getTransaction();
+                for (java.net.URI peer : cluster.peers()) {
+                    if (!tx.enlistResource(new PeerBranchResource(cluster.client(), peer, ctx, cluster::reportUnreachable))) {
+                        throw new Level2pcException("Narayana refused to enlist the branch for peer " + peer + " in " + tx);
+                    }
+                }
+            } catch (SystemException | RollbackException e) {
+                throw new Level2pcException("cannot enlist the peers in the current JTA transaction: " + e.getMessage(), e);
+            }
+            ctx.markPeersEnlisted();
+        }
+        return ctx;
     }
 
     static String statusName(int status) {

@@ -28,8 +28,13 @@ import io.quarkiverse.level2pc.ClusterNotReady;
 import io.quarkiverse.level2pc.ClusterReady;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.jta.Cluster;
+import io.quarkiverse.level2pc.jta.PeerRecoveryResource;
 import io.quarkiverse.level2pc.jta.RecoveryResource;
 import io.quarkiverse.level2pc.jta.TxEnlistment;
+import io.quarkiverse.level2pc.transport.PeerClient;
+import io.quarkiverse.level2pc.transport.PeerEndpoint;
+import io.quarkiverse.level2pc.transport.PeerTransport;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -37,12 +42,13 @@ import io.quarkus.runtime.configuration.ConfigurationException;
 
 /**
  * The node: validates the configuration, opens the store at startup (restoring prepared branches
- * before anything is served), registers the recovery resource with Narayana, fires the lifecycle
- * events, and closes the store at shutdown (also on dev-mode restarts: the LevelDB directory is
- * locked while open).
+ * before anything is served), watches the peers, registers the recovery resources with Narayana,
+ * fires the lifecycle events, and closes the store at shutdown (also on dev-mode restarts: the LevelDB
+ * directory is locked while open). The node is ready when its store is open and enough peers answer
+ * for {@code min-consensus}.
  */
 @Singleton
-public class Level2pcNode {
+public class Level2pcNode implements Cluster {
 
     private static final Logger LOG = Logger.getLogger(Level2pcNode.class);
 
@@ -59,13 +65,19 @@ public class Level2pcNode {
     @Inject
     XAResourceRecoveryRegistry recoveryRegistry;
     @Inject
-    Event<ClusterReady> readyEvent;
+    Event<Object> events;
     @Inject
-    Event<ClusterNotReady> notReadyEvent;
+    PeerTransport transport;
 
     private final CountDownLatch opened = new CountDownLatch(1);
+    private final Object readiness = new Object();
     private volatile LocalNode node;
     private volatile String failure;
+    private volatile boolean ready;
+    private List<java.net.URI> peers = List.of();
+    private PeerClient client;
+    private PeerMonitor monitor;
+    private PeerEndpoint endpoint;
     private TxEnlistment enlistment;
     private XAResourceRecovery recovery;
 
@@ -100,15 +112,126 @@ public class Level2pcNode {
             failure = e.getMessage();
             throw e;
         }
-        enlistment = new TxEnlistment(tm, tsr, () -> node);
-        RecoveryResource resource = new RecoveryResource(() -> node);
-        recovery = () -> new javax.transaction.xa.XAResource[] { resource };
+        peers = peerUris(config);
+        client = new PeerClient(transport, config.nodeName());
+        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
+        enlistment = new TxEnlistment(tm, tsr, () -> node, config.nodeName(), this);
+        RecoveryResource local = new RecoveryResource(() -> node);
+        List<javax.transaction.xa.XAResource> recoverable = new ArrayList<>();
+        recoverable.add(local);
+        for (java.net.URI peer : peers) {
+            recoverable.add(new PeerRecoveryResource(client, peer));
+        }
+        javax.transaction.xa.XAResource[] resources = recoverable.toArray(javax.transaction.xa.XAResource[]::new);
+        recovery = () -> resources;
         recoveryRegistry.addXAResourceRecovery(recovery);
         opened.countDown();
-        int inDoubt = node.prepared().size();
-        LOG.infof("level-2pc node '%s' ready: store %s, %d prepared branch(es) in doubt", config.nodeName(),
-                dataDir.resolve("leveldb").toAbsolutePath(), inDoubt);
-        readyEvent.fire(new ClusterReady(config.nodeName(), inDoubt));
+        LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
+                dataDir.resolve("leveldb").toAbsolutePath(), node.prepared().size(), peers.size());
+        if (peers.isEmpty()) {
+            readinessChanged();
+        } else {
+            monitor = new PeerMonitor(peers, client, config.nodeName(), config.clusterName(),
+                    config.minConsensus().orElse(peers.size()), config.heartbeatInterval(), config.failAfter(),
+                    events::fire, this::readinessChanged);
+            monitor.start();
+        }
+    }
+
+    /** Recomputes readiness and fires ClusterReady / ClusterNotReady on a change. */
+    private void readinessChanged() {
+        LocalNode n = node;
+        boolean now = n != null && n.isOpen() && (monitor == null || monitor.isQuorate());
+        Object event = null;
+        synchronized (readiness) {
+            if (now != ready) {
+                ready = now;
+                event = now ? new ClusterReady(config.nodeName(), n.prepared().size())
+                        : new ClusterNotReady(config.nodeName(), n == null || !n.isOpen() ? "store closed"
+                                : "not enough peers connected for min-consensus " + monitor.required() + ": " + monitor.describeMissing());
+                readiness.notifyAll();
+            }
+        }
+        if (event != null) {
+            LOG.infof("level-2pc node '%s' is %s", config.nodeName(), now ? "ready" : "not ready: " + ((ClusterNotReady) event).reason());
+            events.fire(event);
+        }
+    }
+
+    /** Whether the node takes writes now. */
+    public boolean isReady() {
+        return ready;
+    }
+
+    @Override
+    public List<java.net.URI> peers() {
+        return peers;
+    }
+
+    @Override
+    public PeerClient client() {
+        return client;
+    }
+
+    @Override
+    public void awaitWritable() {
+        long deadline = System.nanoTime() + config.readyTimeout().toNanos();
+        synchronized (readiness) {
+            while (!ready) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new NotReadyException("level-2pc node '" + config.nodeName() + "' is not ready for writes after "
+                            + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")"
+                            + (monitor == null ? "" : ": " + monitor.connectedCount() + " of " + peers.size()
+                                    + " peers connected, " + monitor.required() + " needed (min-consensus); " + monitor.describeMissing()));
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(readiness, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new NotReadyException("interrupted while waiting for the level-2pc node to become ready");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void reportUnreachable(java.net.URI peer, String why) {
+        if (monitor != null) {
+            monitor.reportFailure(peer, why);
+        }
+    }
+
+    /** The peer monitor, or {@code null} for a single node (health checks). */
+    public PeerMonitor monitor() {
+        return monitor;
+    }
+
+    /** The participant side of the peer protocol (for the peer routes). */
+    public PeerEndpoint endpoint() {
+        awaitReadyOrNull();
+        return endpoint;
+    }
+
+    private void awaitReadyOrNull() {
+        try {
+            opened.await(config.readyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The peers of a validated configuration, as normalized base URIs. */
+    static List<java.net.URI> peerUris(Level2pcConfig config) {
+        List<java.net.URI> result = new ArrayList<>();
+        for (String p : config.peers().orElse(List.of())) {
+            String s = p.trim();
+            while (s.endsWith("/")) {
+                s = s.substring(0, s.length() - 1);
+            }
+            result.add(java.net.URI.create(s));
+        }
+        return result;
     }
 
     synchronized void stop() {
@@ -116,7 +239,14 @@ public class Level2pcNode {
         if (n == null) {
             return;
         }
-        notReadyEvent.fire(new ClusterNotReady(config.nodeName(), "shutting down"));
+        if (monitor != null) {
+            monitor.close();
+        }
+        synchronized (readiness) {
+            ready = false;
+            readiness.notifyAll();
+        }
+        events.fire(new ClusterNotReady(config.nodeName(), "shutting down"));
         if (recovery != null) {
             recoveryRegistry.removeXAResourceRecovery(recovery);
         }
@@ -148,21 +278,46 @@ public class Level2pcNode {
         if (config.path().isBlank()) {
             problems.add("quarkus.level-2pc.path must not be blank");
         }
-        int peers = config.peers().map(List::size).orElse(0);
-        if (peers > 0) {
-            problems.add("quarkus.level-2pc.peers=" + config.peers().get()
-                    + ": replication to peers is not available in this release yet; remove the property to run a single node");
+        List<String> peerList = config.peers().orElse(List.of());
+        int peers = peerList.size();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String p : peerList) {
+            String problem = peerProblem(p.trim());
+            if (problem != null) {
+                problems.add("quarkus.level-2pc.peers contains '" + p + "': " + problem
+                        + " (expected a base URL like http://10.0.0.2:8080)");
+            } else if (!seen.add(p.trim().replaceAll("/+$", ""))) {
+                problems.add("quarkus.level-2pc.peers lists '" + p + "' twice");
+            }
         }
         config.minConsensus().ifPresent(m -> {
             if (m < 0 || m > peers) {
                 problems.add("quarkus.level-2pc.min-consensus=" + m + " must be between 0 and the number of peers (" + peers + ")");
+            } else if (m < peers) {
+                problems.add("quarkus.level-2pc.min-consensus=" + m + " is below the number of peers (" + peers
+                        + "): commits without every peer (quorum writes with catch-up) arrive with failure handling;"
+                        + " remove the property or set it to " + peers);
             }
         });
+        if (peers > 0 && config.clusterSecret().isEmpty()) {
+            problems.add("quarkus.level-2pc.cluster-secret must be set when quarkus.level-2pc.peers is set"
+                    + " (the same secret of at least 16 characters on every node; peer calls are authenticated with it)");
+        }
         config.clusterSecret().ifPresent(s -> {
             if (s.length() < 16) {
                 problems.add("quarkus.level-2pc.cluster-secret is " + s.length() + " characters long; use at least 16");
             }
         });
+        if (!NODE_NAME.matcher(config.clusterName()).matches()) {
+            problems.add("quarkus.level-2pc.cluster-name='" + config.clusterName()
+                    + "' may only contain letters, digits, '.', '_' and '-'");
+        }
+        if (config.heartbeatInterval().isNegative() || config.heartbeatInterval().isZero()) {
+            problems.add("quarkus.level-2pc.heartbeat-interval=" + config.heartbeatInterval() + " must be positive");
+        }
+        if (config.failAfter() < 1) {
+            problems.add("quarkus.level-2pc.fail-after=" + config.failAfter() + " must be at least 1");
+        }
         if (config.lockWaitTimeout().isNegative() || config.lockWaitTimeout().isZero()) {
             problems.add("quarkus.level-2pc.lock-wait-timeout=" + config.lockWaitTimeout() + " must be positive");
         }
@@ -178,6 +333,32 @@ public class Level2pcNode {
         if (!problems.isEmpty()) {
             throw new ConfigurationException("Invalid level-2pc configuration:\n  - " + String.join("\n  - ", problems));
         }
+    }
+
+    /** Why {@code peer} is not a usable peer base URL, or {@code null}. */
+    static String peerProblem(String peer) {
+        java.net.URI u;
+        try {
+            u = new java.net.URI(peer);
+        } catch (java.net.URISyntaxException e) {
+            return "not a URL (" + e.getReason() + ")";
+        }
+        if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+            return "the scheme must be http or https";
+        }
+        if (u.getHost() == null) {
+            return "no host";
+        }
+        if (u.getPort() < 0) {
+            return "no port";
+        }
+        if (u.getRawPath() != null && !u.getRawPath().isEmpty() && !u.getRawPath().equals("/")) {
+            return "a peer URL has no path";
+        }
+        if (u.getRawQuery() != null || u.getRawFragment() != null || u.getRawUserInfo() != null) {
+            return "a peer URL has no query, fragment or user info";
+        }
+        return null;
     }
 
     /** The open node, waiting up to {@code ready-timeout} for startup to finish. */

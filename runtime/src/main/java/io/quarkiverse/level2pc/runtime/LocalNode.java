@@ -239,6 +239,14 @@ public final class LocalNode implements Closeable {
         return complete(inLock(() -> participant.rollback(id)));
     }
 
+    /** The coordinator named in a live branch's prepare record, or {@code null}. */
+    public String coordinatorOf(BranchId id) {
+        return inLock(() -> {
+            TxWork w = participant.work(id);
+            return w == null ? null : w.coordinator();
+        });
+    }
+
     /** Branches prepared here and not decided yet. */
     public List<BranchId> prepared() {
         return inLock(participant::prepared);

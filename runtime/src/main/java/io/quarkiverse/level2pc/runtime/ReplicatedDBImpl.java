@@ -178,7 +178,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     private void write(Map<Bytes, byte[]> ops) {
         TxEnlistment tx = node.enlistment();
         if (tx.inTransaction()) {
-            tx.current().writeAll(ops);
+            tx.currentForWrite().writeAll(ops);
             return;
         }
         TransactionManager tm = tx.transactionManager();
@@ -189,7 +189,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             throw new Level2pcException("cannot begin a transaction: " + e.getMessage(), e);
         }
         try {
-            ctx = tx.current();
+            ctx = tx.currentForWrite();
             ctx.writeAll(ops);
         } catch (RuntimeException e) {
             rollbackQuietly(tm, e);

@@ -95,6 +95,58 @@ public final class Codec {
     public record PrepareRecord(BranchId branch, TxWork work) {
     }
 
+    /** A branch id alone: {@code formatId gtrid-len gtrid bqual-len bqual}. */
+    public static byte[] encodeBranch(BranchId id) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream(8 + id.gtrid().length() + id.bqual().length());
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            writeBranch(out, id);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    /** @throws StoreCorruptedException (an {@code IllegalArgumentException}-like failure) if malformed */
+    public static BranchId decodeBranch(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            BranchId id = readBranch(in);
+            if (in.available() > 0) {
+                throw new IOException(in.available() + " unexpected trailing bytes");
+            }
+            return id;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("branch id cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    /** A list of branch ids: {@code count (branch-len branch)*}. */
+    public static byte[] encodeBranches(java.util.List<BranchId> ids) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeInt(ids.size());
+            for (BranchId id : ids) {
+                writeBranch(out, id);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static java.util.List<BranchId> decodeBranches(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            int n = in.readInt();
+            checkCount(n, data.length);
+            java.util.List<BranchId> ids = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                ids.add(readBranch(in));
+            }
+            return ids;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("branch list cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
     public static PrepareRecord decodePrepare(byte[] data) {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
             byte format = in.readByte();
@@ -144,8 +196,13 @@ public final class Codec {
 
     private static BranchId readBranch(DataInputStream in) throws IOException {
         int formatId = in.readInt();
-        byte[] gtrid = in.readNBytes(in.readUnsignedByte());
-        byte[] bqual = in.readNBytes(in.readUnsignedByte());
+        int glen = in.readUnsignedByte();
+        byte[] gtrid = in.readNBytes(glen);
+        int blen = in.readUnsignedByte();
+        byte[] bqual = in.readNBytes(blen);
+        if (gtrid.length != glen || bqual.length != blen) {
+            throw new EOFException("branch id truncated");
+        }
         return new BranchId(formatId, Bytes.wrap(gtrid), Bytes.wrap(bqual));
     }
 

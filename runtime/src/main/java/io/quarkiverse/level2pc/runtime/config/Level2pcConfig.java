@@ -37,23 +37,66 @@ public interface Level2pcConfig {
     String path();
 
     /**
-     * Base URLs of the other nodes of the cluster (e.g. `http://10.0.0.2:8080`). Empty: this node
-     * runs alone. Replication to peers is not part of this release yet: a non-empty list is refused at
-     * startup rather than silently ignored.
+     * Base URLs of the other nodes of the cluster, comma-separated (e.g.
+     * `http://10.0.0.2:8080,http://10.0.0.3:8080`): scheme, host and port, no path. Empty: this node
+     * runs alone. Every write is committed on this node and on every peer by two-phase commit.
      */
     Optional<List<String>> peers();
 
     /**
-     * How many peers must prepare a transaction for it to commit. Default: all peers. Must be between 0
-     * and the number of peers.
+     * How many peers must prepare a transaction for it to commit. Default: all peers. In this release
+     * it must equal the number of peers: commits without some peers (quorum writes with catch-up)
+     * arrive with failure handling.
      */
     OptionalInt minConsensus();
 
     /**
-     * The secret every peer call must prove knowledge of. Required as soon as `peers` is set; at least
-     * 16 characters.
+     * The secret every peer call must prove knowledge of (HMAC-SHA256 over each request; the secret
+     * never travels). Required as soon as `peers` is set; at least 16 characters; identical on every
+     * node. Without it, this node's peer endpoints refuse every call.
      */
     Optional<String> clusterSecret();
+
+    /**
+     * The name of the cluster. A node refuses peers that report another cluster name, so two
+     * clusters pointed at each other by mistake do not mix.
+     */
+    @WithDefault("level-2pc")
+    String clusterName();
+
+    /**
+     * How often the node checks each peer (a `hello` call), and the base of the reconnect back-off.
+     */
+    @WithDefault("1s")
+    Duration heartbeatInterval();
+
+    /**
+     * After how many failed reconnect attempts in a row a peer is reported failed (`PeerFailed` event).
+     * The node keeps trying afterwards, at the longest back-off.
+     */
+    @WithDefault("5")
+    int failAfter();
+
+    /**
+     * How far a peer request's timestamp may be from this node's clock (replay window of the peer
+     * authentication). Keep node clocks in sync (NTP) well within it.
+     */
+    @WithDefault("30s")
+    Duration authWindow();
+
+    /**
+     * The largest peer-protocol request body a node accepts (a prepare carries all of a transaction's
+     * writes). Larger requests are refused with 413.
+     */
+    @WithDefault("64M")
+    io.quarkus.runtime.configuration.MemorySize maxMessageSize();
+
+    /**
+     * The name of the TLS configuration (Quarkus TLS registry, `quarkus.tls.<name>.*`) whose trust store
+     * this node uses to call `https://` peers. Empty: the default TLS configuration (`quarkus.tls.*`),
+     * else the JDK's default trust.
+     */
+    Optional<String> tlsConfigurationName();
 
     /**
      * Whether prepare records and commits are synced to disk (fsync) before they are acknowledged.
@@ -73,16 +116,18 @@ public interface Level2pcConfig {
     Duration lockWaitTimeout();
 
     /**
-     * How long a coordinator waits for a peer's prepare vote before it votes NO on the peer's behalf.
+     * How long a node waits for a peer's answer to any peer call (a prepare vote in particular) before
+     * it treats the peer as unavailable: a prepare then counts as a NO vote and the transaction rolls
+     * back; a commit is left to Narayana's recovery.
      */
     @WithDefault("10s")
     Duration prepareTimeout();
 
     /**
-     * How long a write waits for the node to become ready (store open, prepared branches restored)
-     * before failing with `NotReadyException`.
+     * How long a write waits for the node to become ready (store open, prepared branches restored,
+     * enough peers connected for `min-consensus`) before failing with `NotReadyException`.
      */
-    @WithDefault("10s")
+    @WithDefault("2s")
     Duration readyTimeout();
 
     /**

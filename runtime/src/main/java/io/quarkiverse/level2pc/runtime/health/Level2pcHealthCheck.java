@@ -10,10 +10,12 @@ import org.eclipse.microprofile.health.Readiness;
 
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.runtime.PeerMonitor;
 
 /**
- * The {@code level-2pc} readiness check: UP when the node's store is open. Its data names the node,
- * the store directory and the number of in-doubt (prepared, undecided) branches. Never throws: a
+ * The {@code level-2pc} readiness check: UP when the node's store is open and enough peers answer for
+ * {@code min-consensus}. Its data names the node, the store directory, the number of in-doubt
+ * (prepared, undecided) branches and the state of each peer. Never throws: a
  * failure is DOWN with a {@code reason}.
  */
 @Readiness
@@ -33,11 +35,25 @@ public class Level2pcHealthCheck implements HealthCheck {
                 String failure = node.failure();
                 return b.down().withData("reason", failure != null ? failure : "store not open").build();
             }
-            return b.up()
-                    .withData("store", local.store().directory().toAbsolutePath().toString())
-                    .withData("in-doubt", local.prepared().size())
-                    .withData("peers", 0)
-                    .build();
+            b.withData("store", local.store().directory().toAbsolutePath().toString())
+                    .withData("in-doubt", local.prepared().size());
+            PeerMonitor monitor = node.monitor();
+            if (monitor == null) {
+                return b.withData("peers", 0).up().build();
+            }
+            b.withData("peers", monitor.status().size())
+                    .withData("peers-connected", monitor.connectedCount())
+                    .withData("min-consensus", monitor.required());
+            for (PeerMonitor.PeerStatus p : monitor.status()) {
+                b.withData("peer " + p.uri(), p.state().name().toLowerCase()
+                        + (p.node() == null ? "" : " (node '" + p.node() + "')")
+                        + (p.lastError() == null ? "" : ": " + p.lastError()));
+            }
+            if (!node.isReady()) {
+                return b.down().withData("reason", "not enough peers connected for min-consensus: " + monitor.describeMissing())
+                        .build();
+            }
+            return b.up().build();
         } catch (RuntimeException e) {
             return b.down().withData("reason", String.valueOf(e.getMessage())).build();
         }

@@ -1,0 +1,25 @@
+package io.quarkiverse.level2pc.jta;
+
+import java.net.URI;
+import java.util.List;
+
+import io.quarkiverse.level2pc.transport.PeerClient;
+
+/** What the JTA glue needs to know of the cluster: the peers, how to reach them, whether writes may start. */
+public interface Cluster {
+
+    /** The peers every write is committed on (empty: a single node). */
+    List<URI> peers();
+
+    PeerClient client();
+
+    /**
+     * Waits until enough peers are connected for a write, bounded by {@code ready-timeout}.
+     *
+     * @throws io.quarkiverse.level2pc.NotReadyException when they are not
+     */
+    void awaitWritable();
+
+    /** A transaction's call could not reach {@code peer}. */
+    void reportUnreachable(URI peer, String why);
+}

@@ -1,0 +1,137 @@
+package io.quarkiverse.level2pc.jta;
+
+import java.net.URI;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.Xid;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.LockWaitTimeoutException;
+import io.quarkiverse.level2pc.PeerUnavailableException;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.transport.PeerClient;
+
+/**
+ * The XA resource of one transaction on one peer: Narayana drives it like the local branch, and it
+ * forwards each phase over the {@link PeerClient}. The peer's participant does the validation,
+ * locking and durable prepare record, with the same rules as the local node. An unreachable peer
+ * during prepare is {@code XAER_RMFAIL} (the transaction rolls back); during commit also
+ * {@code XAER_RMFAIL}, so Narayana keeps its log and its recovery commits the branch when the peer is
+ * back.
+ */
+public final class PeerBranchResource extends AbstractNodeResource {
+
+    private static final Logger LOG = Logger.getLogger(PeerBranchResource.class);
+
+    private final PeerClient client;
+    private final URI peer;
+    private final TxContext ctx;
+    private final java.util.function.BiConsumer<URI, String> onUnreachable;
+
+    public PeerBranchResource(PeerClient client, URI peer, TxContext ctx, java.util.function.BiConsumer<URI, String> onUnreachable) {
+        this.client = client;
+        this.peer = peer;
+        this.ctx = ctx;
+        this.onUnreachable = onUnreachable;
+    }
+
+    @Override
+    public void start(Xid xid, int flags) {
+        // The peer learns about the branch at prepare: the work is buffered in the context until then.
+    }
+
+    @Override
+    public void end(Xid xid, int flags) {
+    }
+
+    @Override
+    public int prepare(Xid xid) throws XAException {
+        BranchId id = XidValue.branchOf(xid);
+        try {
+            return client.prepare(peer, id, ctx.freeze()) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
+        } catch (ConflictException e) {
+            ctx.fail(e);
+            throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
+        } catch (LockWaitTimeoutException e) {
+            ctx.fail(e);
+            throw LocalBranchResource.xa(XAException.XA_RBTIMEOUT, e);
+        } catch (PeerUnavailableException e) {
+            ctx.fail(e);
+            onUnreachable.accept(peer, e.getMessage());
+            throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+        } catch (RuntimeException e) {
+            ctx.fail(e);
+            LOG.errorf(e, "Prepare of %s on peer %s failed", id, peer);
+            throw LocalBranchResource.xa(XAException.XAER_RMERR, e);
+        }
+    }
+
+    @Override
+    public void commit(Xid xid, boolean onePhase) throws XAException {
+        BranchId id = XidValue.branchOf(xid);
+        if (onePhase) {
+            try {
+                client.commitOnePhase(peer, id, ctx.freeze());
+            } catch (ConflictException e) {
+                ctx.fail(e);
+                throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
+            } catch (LockWaitTimeoutException e) {
+                ctx.fail(e);
+                throw LocalBranchResource.xa(XAException.XA_RBTIMEOUT, e);
+            } catch (RuntimeException e) {
+                // The outcome is unknown: the peer may or may not have applied it.
+                ctx.fail(e);
+                throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+            }
+            return;
+        }
+        secondPhase(client, peer, id, true, onUnreachable);
+    }
+
+    @Override
+    public void rollback(Xid xid) throws XAException {
+        BranchId id = XidValue.branchOf(xid);
+        try {
+            client.rollback(peer, id);
+        } catch (RuntimeException e) {
+            onUnreachable.accept(peer, e.getMessage());
+            LOG.warnf("Rollback of %s on peer %s failed (%s); recovery will finish it", id, peer, e.getMessage());
+            throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+        }
+    }
+
+    static void secondPhase(PeerClient client, URI peer, BranchId id, boolean commit,
+            java.util.function.BiConsumer<URI, String> onUnreachable) throws XAException {
+        LocalNode.Completion c;
+        try {
+            c = commit ? client.commit(peer, id) : client.rollback(peer, id);
+        } catch (RuntimeException e) {
+            if (onUnreachable != null) {
+                onUnreachable.accept(peer, e.getMessage());
+            }
+            LOG.warnf("%s of %s on peer %s failed (%s); recovery will retry", commit ? "Commit" : "Rollback", id, peer,
+                    e.getMessage());
+            throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+        }
+        if (c == LocalNode.Completion.UNKNOWN) {
+            throw new XAException(XAException.XAER_NOTA);
+        }
+    }
+
+    @Override
+    public void forget(Xid xid) {
+    }
+
+    @Override
+    public Xid[] recover(int flag) {
+        return new Xid[0];
+    }
+
+    @Override
+    public String toString() {
+        return "level-2pc branch on peer " + peer;
+    }
+}

@@ -1,0 +1,75 @@
+package io.quarkiverse.level2pc.jta;
+
+import java.net.URI;
+
+import javax.transaction.xa.XAException;
+import javax.transaction.xa.Xid;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.transport.PeerClient;
+
+/**
+ * Lets Narayana's recovery on this (coordinator) node find and finish branches it left prepared on a
+ * peer: {@code recover(TMSTARTRSCAN)} lists the peer's prepared branches coordinated by this node;
+ * commit and rollback are forwarded. An unreachable peer lists nothing this pass (recovery tries again
+ * at its next pass).
+ */
+public final class PeerRecoveryResource extends AbstractNodeResource {
+
+    private static final Logger LOG = Logger.getLogger(PeerRecoveryResource.class);
+
+    private final PeerClient client;
+    private final URI peer;
+
+    public PeerRecoveryResource(PeerClient client, URI peer) {
+        this.client = client;
+        this.peer = peer;
+    }
+
+    @Override
+    public Xid[] recover(int flag) {
+        if ((flag & TMSTARTRSCAN) == 0) {
+            return new Xid[0];
+        }
+        try {
+            return client.recover(peer).stream().map(XidValue::new).toArray(Xid[]::new);
+        } catch (RuntimeException e) {
+            LOG.debugf("Recovery cannot list the prepared branches of peer %s this pass: %s", peer, e.getMessage());
+            return new Xid[0];
+        }
+    }
+
+    @Override
+    public void commit(Xid xid, boolean onePhase) throws XAException {
+        PeerBranchResource.secondPhase(client, peer, XidValue.branchOf(xid), true, null);
+    }
+
+    @Override
+    public void rollback(Xid xid) throws XAException {
+        PeerBranchResource.secondPhase(client, peer, XidValue.branchOf(xid), false, null);
+    }
+
+    @Override
+    public int prepare(Xid xid) throws XAException {
+        throw new XAException(XAException.XAER_PROTO);
+    }
+
+    @Override
+    public void start(Xid xid, int flags) throws XAException {
+        throw new XAException(XAException.XAER_PROTO);
+    }
+
+    @Override
+    public void end(Xid xid, int flags) {
+    }
+
+    @Override
+    public void forget(Xid xid) {
+    }
+
+    @Override
+    public String toString() {
+        return "level-2pc recovery resource for peer " + peer;
+    }
+}

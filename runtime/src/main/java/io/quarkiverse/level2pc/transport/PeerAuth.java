@@ -1,0 +1,104 @@
+package io.quarkiverse.level2pc.transport;
+
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Authenticates peer calls with the cluster secret: HMAC-SHA256 over the method, the path, the sender,
+ * a timestamp, a nonce and the SHA-256 of the body. A request is accepted only inside a replay window
+ * around the receiver's clock, and each nonce only once within it. The secret itself never travels.
+ */
+public final class PeerAuth {
+
+    private final byte[] secret;
+    private final Duration window;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Long> seenNonces = new ConcurrentHashMap<>();
+
+    public PeerAuth(String secret, Duration window, Clock clock) {
+        this.secret = secret.getBytes(StandardCharsets.UTF_8);
+        this.window = window;
+        this.clock = clock;
+    }
+
+    /** The authentication headers for a request. */
+    public Map<String, String> sign(String method, String path, String sender, byte[] body) {
+        String date = Long.toString(clock.millis());
+        byte[] n = new byte[16];
+        random.nextBytes(n);
+        String nonce = HexFormat.of().formatHex(n);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(PeerProtocol.HEADER_NODE, sender);
+        headers.put(PeerProtocol.HEADER_DATE, date);
+        headers.put(PeerProtocol.HEADER_NONCE, nonce);
+        headers.put(PeerProtocol.HEADER_SIGNATURE, signature(method, path, sender, date, nonce, body));
+        return headers;
+    }
+
+    /**
+     * Checks a request's authentication headers.
+     *
+     * @return {@code null} if authentic, else why not (for the 401 answer; never echoes the secret)
+     */
+    public String verify(String method, String path, Function<String, String> header, byte[] body) {
+        String sender = header.apply(PeerProtocol.HEADER_NODE);
+        String date = header.apply(PeerProtocol.HEADER_DATE);
+        String nonce = header.apply(PeerProtocol.HEADER_NONCE);
+        String sig = header.apply(PeerProtocol.HEADER_SIGNATURE);
+        if (sender == null || date == null || nonce == null || sig == null) {
+            return "missing authentication headers (" + PeerProtocol.HEADER_NODE + ", " + PeerProtocol.HEADER_DATE + ", "
+                    + PeerProtocol.HEADER_NONCE + ", " + PeerProtocol.HEADER_SIGNATURE + ")";
+        }
+        long at;
+        try {
+            at = Long.parseLong(date);
+        } catch (NumberFormatException e) {
+            return PeerProtocol.HEADER_DATE + " is not a number of milliseconds";
+        }
+        long now = clock.millis();
+        if (Math.abs(now - at) > window.toMillis()) {
+            return "request timestamp is " + (now - at) + " ms away from this node's clock; the replay window is "
+                    + window.toMillis() + " ms (check the clocks)";
+        }
+        byte[] expected = signature(method, path, sender, date, nonce, body).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
+            return "bad signature: the caller does not know quarkus.level-2pc.cluster-secret";
+        }
+        // Only authentic requests reach the nonce cache, so outsiders cannot fill it.
+        if (seenNonces.putIfAbsent(nonce, at) != null) {
+            return "replayed request (nonce already used)";
+        }
+        if (seenNonces.size() > 10_000) {
+            long oldest = now - 2 * window.toMillis();
+            seenNonces.values().removeIf(t -> t < oldest);
+        }
+        return null;
+    }
+
+    private String signature(String method, String path, String sender, String date, String nonce, byte[] body) {
+        try {
+            String bodyHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+            String canonical = method + "\n" + path + "\n" + sender + "\n" + date + "\n" + nonce + "\n" + bodyHash;
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return Base64.getEncoder().encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.quarkiverse.level2pc.transport;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.Level2pcException;
+import io.quarkiverse.level2pc.LockWaitTimeoutException;
+import io.quarkiverse.level2pc.PeerUnavailableException;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.storage.Codec;
+
+/**
+ * The coordinator side of the peer protocol: typed calls encoded for a {@link PeerTransport}, and the
+ * peer's answers decoded back into votes, completions and the extension's exceptions.
+ */
+public final class PeerClient {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a peer says about itself. */
+    public record Hello(String node, String cluster, int protocol) {
+    }
+
+    private final PeerTransport transport;
+    private final String self;
+
+    public PeerClient(PeerTransport transport, String self) {
+        this.transport = transport;
+        this.self = self;
+    }
+
+    public String self() {
+        return self;
+    }
+
+    public Hello hello(URI peer) {
+        PeerResponse r = call(peer, PeerProtocol.HELLO, new byte[0]);
+        try {
+            JsonNode j = JSON.readTree(r.body());
+            return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt());
+        } catch (java.io.IOException e) {
+            throw new PeerUnavailableException("peer " + peer + " answered hello with something that is not JSON: " + r.bodyText());
+        }
+    }
+
+    public LocalNode.Vote prepare(URI peer, BranchId id, TxWork work) {
+        PeerResponse r = call(peer, PeerProtocol.PREPARE, Codec.encodePrepare(id, work));
+        String vote = r.bodyText();
+        return switch (vote) {
+            case PeerProtocol.VOTE_YES -> LocalNode.Vote.YES;
+            case PeerProtocol.VOTE_READ_ONLY -> LocalNode.Vote.READ_ONLY;
+            default -> throw new Level2pcException("peer " + peer + " answered prepare with '" + vote + "'");
+        };
+    }
+
+    public LocalNode.Completion commitOnePhase(URI peer, BranchId id, TxWork work) {
+        byte[] rec = Codec.encodePrepare(id, work);
+        byte[] body = new byte[rec.length + 1];
+        body[0] = 1;
+        System.arraycopy(rec, 0, body, 1, rec.length);
+        return completion(call(peer, PeerProtocol.COMMIT, body));
+    }
+
+    public LocalNode.Completion commit(URI peer, BranchId id) {
+        byte[] b = Codec.encodeBranch(id);
+        byte[] body = new byte[b.length + 1];
+        System.arraycopy(b, 0, body, 1, b.length);
+        return completion(call(peer, PeerProtocol.COMMIT, body));
+    }
+
+    public LocalNode.Completion rollback(URI peer, BranchId id) {
+        return completion(call(peer, PeerProtocol.ROLLBACK, Codec.encodeBranch(id)));
+    }
+
+    /** Branches prepared on {@code peer} whose coordinator is this node. */
+    public List<BranchId> recover(URI peer) {
+        return Codec.decodeBranches(call(peer, PeerProtocol.RECOVER, new byte[0]).body());
+    }
+
+    private static LocalNode.Completion completion(PeerResponse r) {
+        return r.status() == 404 ? LocalNode.Completion.UNKNOWN : LocalNode.Completion.DONE;
+    }
+
+    /**
+     * Sends and maps every non-success status to an exception, except 404 ("unknown branch"), which
+     * second-phase calls turn into {@link LocalNode.Completion#UNKNOWN}.
+     */
+    private PeerResponse call(URI peer, String operation, byte[] body) {
+        PeerResponse r = transport.send(peer, new PeerRequest(self, operation, body));
+        int s = r.status();
+        if (s == 200 || (s == 404 && !PeerProtocol.HELLO.equals(operation) && isUnknownBranch(r))) {
+            return r;
+        }
+        String detail = detail(r);
+        String where = "peer " + peer + " (" + operation + "): ";
+        switch (s) {
+            case 409:
+                if ("conflict".equals(error(r))) {
+                    throw new ConflictException(detail);
+                }
+                throw new IllegalStateException(where + detail);
+            case 503:
+                if ("lock wait timeout".equals(error(r))) {
+                    throw new LockWaitTimeoutException(detail);
+                }
+                throw new PeerUnavailableException(where + detail);
+            case 401:
+                throw new PeerUnavailableException(where + "refused our authentication: " + detail
+                        + " (all nodes must share quarkus.level-2pc.cluster-secret)");
+            case 412:
+                throw new PeerUnavailableException(where + detail);
+            default:
+                if (s >= 500) {
+                    throw new PeerUnavailableException(where + "HTTP " + s + ": " + detail);
+                }
+                throw new Level2pcException(where + "refused the request, HTTP " + s + ": " + detail);
+        }
+    }
+
+    private static boolean isUnknownBranch(PeerResponse r) {
+        return "unknown branch".equals(error(r));
+    }
+
+    private static String error(PeerResponse r) {
+        try {
+            return JSON.readTree(r.body()).path("error").asText(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static String detail(PeerResponse r) {
+        try {
+            JsonNode j = JSON.readTree(r.body());
+            return j.path("detail").asText(new String(r.body(), StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            return new String(r.body(), StandardCharsets.UTF_8);
+        }
+    }
+}

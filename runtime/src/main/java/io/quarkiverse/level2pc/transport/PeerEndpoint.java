@@ -1,0 +1,128 @@
+package io.quarkiverse.level2pc.transport;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.Level2pcException;
+import io.quarkiverse.level2pc.LockWaitTimeoutException;
+import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.storage.StoreCorruptedException;
+
+/**
+ * The participant side of the peer protocol, independent of how requests arrive (REST route,
+ * in-memory transport): decodes a request, runs it against the local node and encodes the answer.
+ * Malformed input is a 400 naming the problem and changes nothing; every operation is idempotent.
+ */
+public final class PeerEndpoint {
+
+    private static final Logger LOG = Logger.getLogger(PeerEndpoint.class);
+
+    private final Supplier<LocalNode> node;
+    private final String nodeName;
+    private final String clusterName;
+
+    public PeerEndpoint(Supplier<LocalNode> node, String nodeName, String clusterName) {
+        this.node = node;
+        this.nodeName = nodeName;
+        this.clusterName = clusterName;
+    }
+
+    public PeerResponse handle(PeerRequest request) {
+        try {
+            return switch (request.operation()) {
+                case PeerProtocol.HELLO -> PeerResponse.ok(helloJson(nodeName, clusterName));
+                case PeerProtocol.PREPARE -> prepare(request);
+                case PeerProtocol.COMMIT -> commit(request);
+                case PeerProtocol.ROLLBACK -> rollback(request);
+                case PeerProtocol.RECOVER -> recover(request);
+                default -> PeerResponse.error(404, "unknown operation",
+                        "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION);
+            };
+        } catch (StoreCorruptedException | IllegalArgumentException e) {
+            return PeerResponse.error(400, "malformed request", e.getMessage());
+        } catch (ConflictException e) {
+            return PeerResponse.error(409, "conflict", e.getMessage());
+        } catch (LockWaitTimeoutException e) {
+            return PeerResponse.error(503, "lock wait timeout", e.getMessage());
+        } catch (NotReadyException e) {
+            return PeerResponse.error(503, "not ready", e.getMessage());
+        } catch (IllegalStateException e) {
+            // A call that contradicts what already happened to the branch (e.g. commit after rollback).
+            return PeerResponse.error(409, "out of order", e.getMessage());
+        } catch (Level2pcException e) {
+            return PeerResponse.error(503, "retry", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Peer request %s from '%s' failed on node '%s'", request.operation(), request.sender(), nodeName);
+            return PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()));
+        }
+    }
+
+    static String helloJson(String node, String cluster) {
+        return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION + "}";
+    }
+
+    private LocalNode local() {
+        LocalNode n = node.get();
+        if (n == null || !n.isOpen()) {
+            throw new NotReadyException("node '" + nodeName + "' is not open");
+        }
+        return n;
+    }
+
+    private PeerResponse prepare(PeerRequest request) {
+        Codec.PrepareRecord r = decodeWork(request.body());
+        LocalNode.Vote vote = local().prepare(r.branch(), r.work());
+        return PeerResponse.ok(vote == LocalNode.Vote.YES ? PeerProtocol.VOTE_YES : PeerProtocol.VOTE_READ_ONLY);
+    }
+
+    private PeerResponse commit(PeerRequest request) {
+        byte[] body = request.body();
+        if (body.length < 1 || (body[0] != 0 && body[0] != 1)) {
+            throw new IllegalArgumentException("commit body must start with 0 (two-phase) or 1 (one-phase)");
+        }
+        byte[] rest = java.util.Arrays.copyOfRange(body, 1, body.length);
+        if (body[0] == 1) {
+            Codec.PrepareRecord r = decodeWork(rest);
+            local().commitOnePhase(r.branch(), r.work());
+            return PeerResponse.ok(PeerProtocol.DONE);
+        }
+        BranchId id = Codec.decodeBranch(rest);
+        return completion(local().commit(id), id);
+    }
+
+    private PeerResponse rollback(PeerRequest request) {
+        BranchId id = Codec.decodeBranch(request.body());
+        return completion(local().rollback(id), id);
+    }
+
+    private PeerResponse recover(PeerRequest request) {
+        LocalNode n = local();
+        List<BranchId> mine = n.prepared().stream()
+                .filter(id -> request.sender().equals(n.coordinatorOf(id)))
+                .toList();
+        return PeerResponse.ok(Codec.encodeBranches(mine));
+    }
+
+    private static PeerResponse completion(LocalNode.Completion c, BranchId id) {
+        return c == LocalNode.Completion.DONE ? PeerResponse.ok(PeerProtocol.DONE)
+                : PeerResponse.error(404, "unknown branch", "no branch " + id + " is prepared or remembered here");
+    }
+
+    private static Codec.PrepareRecord decodeWork(byte[] body) {
+        if (body.length == 0) {
+            throw new IllegalArgumentException("empty body: a prepare record is required");
+        }
+        return Codec.decodePrepare(body);
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,44 @@
+package io.quarkiverse.level2pc.transport;
+
+/**
+ * The peer protocol, version {@value #VERSION}: operations and their HTTP mapping. Every operation is
+ * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code storage.Codec}):
+ *
+ * <pre>
+ *   hello     ""                        -> 200 {"node":..,"cluster":..,"protocol":..}
+ *   prepare   prepare record            -> 200 "YES" | "READ_ONLY"; 409 conflict
+ *   commit    0x00 branch               -> 200 "DONE"; 404 unknown branch (two-phase)
+ *             0x01 prepare record       -> 200 "DONE"; 409 conflict (one-phase)
+ *   rollback  branch                    -> 200 "DONE"; 404 unknown branch
+ *   recover   ""                        -> 200 branch list (prepared branches coordinated by the caller)
+ * </pre>
+ *
+ * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
+ * branch, 409 conflict, 412 other cluster or protocol version, 413 body too large, 503 not ready or lock
+ * wait timeout. Every handler is idempotent.
+ */
+public final class PeerProtocol {
+
+    public static final int VERSION = 1;
+    public static final String PATH_PREFIX = "/level-2pc/peer/";
+
+    public static final String HELLO = "hello";
+    public static final String PREPARE = "prepare";
+    public static final String COMMIT = "commit";
+    public static final String ROLLBACK = "rollback";
+    public static final String RECOVER = "recover";
+
+    public static final String HEADER_NODE = "X-Level2pc-Node";
+    public static final String HEADER_CLUSTER = "X-Level2pc-Cluster";
+    public static final String HEADER_PROTOCOL = "X-Level2pc-Protocol";
+    public static final String HEADER_DATE = "X-Level2pc-Date";
+    public static final String HEADER_NONCE = "X-Level2pc-Nonce";
+    public static final String HEADER_SIGNATURE = "X-Level2pc-Signature";
+
+    public static final String VOTE_YES = "YES";
+    public static final String VOTE_READ_ONLY = "READ_ONLY";
+    public static final String DONE = "DONE";
+
+    private PeerProtocol() {
+    }
+}

@@ -1,0 +1,78 @@
+package io.quarkiverse.level2pc.transport;
+
+import java.time.Clock;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import io.quarkiverse.level2pc.runtime.Level2pcNode;
+import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Serves the peer protocol on the application's HTTP port, under {@value PeerProtocol#PATH_PREFIX}:
+ * body limited to {@code max-message-size} (413), cluster name and protocol version checked (412),
+ * every call authenticated with the cluster secret (401; without a configured secret every call is
+ * refused), then handed to the node's {@link PeerEndpoint} on a worker thread.
+ */
+@Singleton
+public class PeerRoutes {
+
+    @Inject
+    Level2pcConfig config;
+    @Inject
+    Level2pcNode node;
+
+    void register(@Observes Router router) {
+        PeerAuth auth = config.clusterSecret().map(s -> new PeerAuth(s, config.authWindow(), Clock.systemUTC())).orElse(null);
+        router.route(PeerProtocol.PATH_PREFIX + "*")
+                .handler(BodyHandler.create(false).setBodyLimit(config.maxMessageSize().asLongValue()));
+        router.route(PeerProtocol.PATH_PREFIX + ":operation")
+                .blockingHandler(ctx -> handle(ctx, auth), false);
+    }
+
+    private void handle(RoutingContext ctx, PeerAuth auth) {
+        if (ctx.request().method() != HttpMethod.POST) {
+            reply(ctx, PeerResponse.error(405, "method not allowed", "peer calls are POST requests"));
+            return;
+        }
+        String cluster = ctx.request().getHeader(PeerProtocol.HEADER_CLUSTER);
+        String protocol = ctx.request().getHeader(PeerProtocol.HEADER_PROTOCOL);
+        Buffer raw = ctx.body().buffer();
+        byte[] body = raw == null ? new byte[0] : raw.getBytes();
+        if (auth == null) {
+            reply(ctx, PeerResponse.error(401, "unauthorized",
+                    "peer endpoints are closed: quarkus.level-2pc.cluster-secret is not set on this node"));
+            return;
+        }
+        String why = auth.verify("POST", ctx.request().path(), ctx.request()::getHeader, body);
+        if (why != null) {
+            reply(ctx, PeerResponse.error(401, "unauthorized", why));
+            return;
+        }
+        if (!config.clusterName().equals(cluster)) {
+            reply(ctx, PeerResponse.error(412, "other cluster",
+                    "this node belongs to cluster '" + config.clusterName() + "', the caller to '" + cluster + "'"));
+            return;
+        }
+        if (!Integer.toString(PeerProtocol.VERSION).equals(protocol)) {
+            reply(ctx, PeerResponse.error(412, "other protocol version",
+                    "this node speaks peer protocol " + PeerProtocol.VERSION + ", the caller " + protocol));
+            return;
+        }
+        String sender = ctx.request().getHeader(PeerProtocol.HEADER_NODE);
+        reply(ctx, node.endpoint().handle(new PeerRequest(sender, ctx.pathParam("operation"), body)));
+    }
+
+    private static void reply(RoutingContext ctx, PeerResponse r) {
+        boolean json = r.status() != 200 || (r.body().length > 0 && r.body()[0] == '{');
+        ctx.response().setStatusCode(r.status())
+                .putHeader("Content-Type", json ? "application/json" : "application/octet-stream")
+                .end(Buffer.buffer(r.body()));
+    }
+}
