@@ -13,6 +13,9 @@ public interface Cluster {
 
     PeerClient client();
 
+    /** Runs the peer calls of a transaction's phases in parallel. */
+    java.util.concurrent.ExecutorService peerExecutor();
+
     /**
      * Waits until enough peers are connected for a write, bounded by {@code ready-timeout}.
      *

@@ -48,6 +48,11 @@ public final class LocalBranchResource extends AbstractNodeResource {
     @Override
     public int prepare(Xid xid) throws XAException {
         BranchId id = XidValue.branchOf(xid);
+        PeerFanout peers = ctx.fanout();
+        if (peers != null) {
+            // The peers prepare while this node syncs its own prepare record: one round trip in all.
+            peers.startPrepares(ctx::freeze);
+        }
         try {
             return node.prepare(id, ctx.freeze()) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
         } catch (ConflictException e) {
@@ -79,12 +84,21 @@ public final class LocalBranchResource extends AbstractNodeResource {
             }
             return;
         }
+        PeerFanout peers = ctx.fanout();
+        if (peers != null) {
+            // Narayana commits this branch first, after logging its decision: the peers commit meanwhile.
+            peers.startCommits();
+        }
         completeSecondPhase(node, id, true);
     }
 
     @Override
     public void rollback(Xid xid) throws XAException {
         BranchId id = XidValue.branchOf(xid);
+        PeerFanout peers = ctx.fanout();
+        if (peers != null) {
+            peers.startRollbacks();
+        }
         // Rolling back a branch that never reached prepare (the usual rollback) finds nothing to do.
         try {
             node.rollback(id);

@@ -26,21 +26,26 @@ public final class PeerBranchResource extends AbstractNodeResource {
 
     private static final Logger LOG = Logger.getLogger(PeerBranchResource.class);
 
-    private final PeerClient client;
     private final URI peer;
     private final TxContext ctx;
+    private final PeerFanout fanout;
     private final java.util.function.BiConsumer<URI, String> onUnreachable;
 
-    public PeerBranchResource(PeerClient client, URI peer, TxContext ctx, java.util.function.BiConsumer<URI, String> onUnreachable) {
-        this.client = client;
+    PeerBranchResource(URI peer, TxContext ctx, PeerFanout fanout, java.util.function.BiConsumer<URI, String> onUnreachable) {
         this.peer = peer;
         this.ctx = ctx;
+        this.fanout = fanout;
         this.onUnreachable = onUnreachable;
     }
 
     @Override
-    public void start(Xid xid, int flags) {
+    public void start(Xid xid, int flags) throws XAException {
         // The peer learns about the branch at prepare: the work is buffered in the context until then.
+        try {
+            fanout.bind(peer, XidValue.branchOf(xid));
+        } catch (RuntimeException e) {
+            throw LocalBranchResource.xa(XAException.XAER_PROTO, e);
+        }
     }
 
     @Override
@@ -51,7 +56,7 @@ public final class PeerBranchResource extends AbstractNodeResource {
     public int prepare(Xid xid) throws XAException {
         BranchId id = XidValue.branchOf(xid);
         try {
-            return client.prepare(peer, id, ctx.freeze()) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
+            return fanout.awaitPrepare(peer, ctx::freeze) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
         } catch (ConflictException e) {
             ctx.fail(e);
             throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
@@ -74,7 +79,7 @@ public final class PeerBranchResource extends AbstractNodeResource {
         BranchId id = XidValue.branchOf(xid);
         if (onePhase) {
             try {
-                client.commitOnePhase(peer, id, ctx.freeze());
+                fanout.commitOnePhase(peer, id, ctx.freeze());
             } catch (ConflictException e) {
                 ctx.fail(e);
                 throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
@@ -88,18 +93,26 @@ public final class PeerBranchResource extends AbstractNodeResource {
             }
             return;
         }
-        secondPhase(client, peer, id, true, onUnreachable);
+        complete(() -> fanout.awaitCommit(peer), id, true);
     }
 
     @Override
     public void rollback(Xid xid) throws XAException {
-        BranchId id = XidValue.branchOf(xid);
+        complete(() -> fanout.awaitRollback(peer), XidValue.branchOf(xid), false);
+    }
+
+    private void complete(java.util.function.Supplier<LocalNode.Completion> call, BranchId id, boolean commit) throws XAException {
+        LocalNode.Completion c;
         try {
-            client.rollback(peer, id);
+            c = call.get();
         } catch (RuntimeException e) {
             onUnreachable.accept(peer, e.getMessage());
-            LOG.warnf("Rollback of %s on peer %s failed (%s); recovery will finish it", id, peer, e.getMessage());
+            LOG.warnf("%s of %s on peer %s failed (%s); recovery will finish it", commit ? "Commit" : "Rollback", id, peer,
+                    e.getMessage());
             throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+        }
+        if (commit && c == LocalNode.Completion.UNKNOWN) {
+            throw new XAException(XAException.XAER_NOTA);
         }
     }
 

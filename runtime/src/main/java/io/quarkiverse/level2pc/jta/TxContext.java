@@ -28,6 +28,7 @@ public final class TxContext {
     private BranchId branch;
     private boolean frozen;
     private boolean peersEnlisted;
+    private PeerFanout fanout;
     private volatile RuntimeException failure;
 
     public TxContext(String coordinator) {
@@ -95,8 +96,14 @@ public final class TxContext {
         return peersEnlisted;
     }
 
-    synchronized void markPeersEnlisted() {
+    synchronized void markPeersEnlisted(PeerFanout fanout) {
         peersEnlisted = true;
+        this.fanout = fanout;
+    }
+
+    /** The peers' parallel calls of this transaction, or {@code null} if no peer is enlisted. */
+    synchronized PeerFanout fanout() {
+        return fanout;
     }
 
     synchronized void bind(BranchId id) {

@@ -97,17 +97,18 @@ public final class TxEnlistment {
         TxContext ctx = current();
         if (!ctx.peersEnlisted() && !cluster.peers().isEmpty()) {
             cluster.awaitWritable();
+            PeerFanout fanout = new PeerFanout(cluster.client(), cluster.peerExecutor());
             try {
                 Transaction tx = tm.getTransaction();
                 for (java.net.URI peer : cluster.peers()) {
-                    if (!tx.enlistResource(new PeerBranchResource(cluster.client(), peer, ctx, cluster::reportUnreachable))) {
+                    if (!tx.enlistResource(new PeerBranchResource(peer, ctx, fanout, cluster::reportUnreachable))) {
                         throw new Level2pcException("Narayana refused to enlist the branch for peer " + peer + " in " + tx);
                     }
                 }
             } catch (SystemException | RollbackException e) {
                 throw new Level2pcException("cannot enlist the peers in the current JTA transaction: " + e.getMessage(), e);
             }
-            ctx.markPeersEnlisted();
+            ctx.markPeersEnlisted(fanout);
         }
         return ctx;
     }

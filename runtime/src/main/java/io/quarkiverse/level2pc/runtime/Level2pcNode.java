@@ -173,6 +173,17 @@ public class Level2pcNode implements Cluster {
         return client;
     }
 
+    private final java.util.concurrent.ExecutorService peerExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "level-2pc-peer-call");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Override
+    public java.util.concurrent.ExecutorService peerExecutor() {
+        return peerExecutor;
+    }
+
     @Override
     public void awaitWritable() {
         long deadline = System.nanoTime() + config.readyTimeout().toNanos();
@@ -242,6 +253,7 @@ public class Level2pcNode implements Cluster {
         if (monitor != null) {
             monitor.close();
         }
+        peerExecutor.shutdown();
         synchronized (readiness) {
             ready = false;
             readiness.notifyAll();
