@@ -24,6 +24,7 @@ import jakarta.transaction.TransactionManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.level2pc.Batch;
+import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
@@ -171,9 +172,10 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     /**
      * Buffers {@code ops} in the current transaction, or commits them in a transaction of their own.
-     * A standalone write is blind (it read nothing): the node commits it in one phase and waits for
-     * conflicting locks instead of voting NO, so it only fails if a lock outlives
-     * {@code lock-wait-timeout} ({@link io.quarkiverse.level2pc.LockWaitTimeoutException}).
+     * A standalone write is blind (it read nothing), so running it again is always safe: on a single
+     * node it is a one-phase commit that waits for conflicting locks; with peers a prepare meeting a
+     * lock votes NO, and the write is retried with a randomized back-off, bounded by
+     * {@code lock-wait-timeout} (then the {@link ConflictException} is thrown).
      */
     private void write(Map<Bytes, byte[]> ops) {
         TxEnlistment tx = node.enlistment();
@@ -181,6 +183,25 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             tx.currentForWrite().writeAll(ops);
             return;
         }
+        long deadline = System.nanoTime() + node.config().lockWaitTimeout().toNanos();
+        for (int attempt = 1;; attempt++) {
+            try {
+                writeStandalone(tx, ops);
+                return;
+            } catch (ConflictException e) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw e;
+                }
+                // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.
+                long pause = Math.min(left, java.util.concurrent.ThreadLocalRandom.current()
+                        .nextLong(1, 1 + (500_000L << Math.min(attempt, 6))));
+                java.util.concurrent.locks.LockSupport.parkNanos(pause);
+            }
+        }
+    }
+
+    private static void writeStandalone(TxEnlistment tx, Map<Bytes, byte[]> ops) {
         TransactionManager tm = tx.transactionManager();
         TxContext ctx;
         try {

@@ -8,6 +8,7 @@ import jakarta.inject.Singleton;
 
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -28,13 +29,22 @@ public class PeerRoutes {
     @Inject
     Level2pcNode node;
 
-    void register(@Observes Router router) {
+    void register(@Observes Router router, io.vertx.core.Vertx vertx) {
         PeerAuth auth = config.clusterSecret().map(s -> new PeerAuth(s, config.authWindow(), Clock.systemUTC())).orElse(null);
+        // Peer calls get their own worker pool: application requests blocked on a key (waiting for a
+        // commit that arrives as a peer call) must never starve the peer calls that release it.
+        WorkerExecutor workers = vertx.createSharedWorkerExecutor("level-2pc-peer", PEER_WORKERS);
         router.route(PeerProtocol.PATH_PREFIX + "*")
                 .handler(BodyHandler.create(false).setBodyLimit(config.maxMessageSize().asLongValue()));
         router.route(PeerProtocol.PATH_PREFIX + ":operation")
-                .blockingHandler(ctx -> handle(ctx, auth), false);
+                .handler(ctx -> workers.executeBlocking(() -> {
+                    handle(ctx, auth);
+                    return null;
+                }, false).onFailure(ctx::fail));
     }
+
+    /** Peer calls never block for long (no lock waits at prepare), so a small pool suffices. */
+    static final int PEER_WORKERS = 16;
 
     private void handle(RoutingContext ctx, PeerAuth auth) {
         if (ctx.request().method() != HttpMethod.POST) {
