@@ -13,6 +13,7 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.PeerUnavailableException;
 
 /** Maps every failure to a JSON error with a fitting status. */
 public class ErrorMappers {
@@ -79,6 +80,11 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response notReady(NotReadyException e) {
         return ApiError.response(Response.Status.SERVICE_UNAVAILABLE, "not ready", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response peerUnavailable(PeerUnavailableException e) {
+        return ApiError.response(Response.Status.SERVICE_UNAVAILABLE, "peer unavailable", e.getMessage());
     }
 
     @ServerExceptionMapper

@@ -22,14 +22,32 @@ import io.quarkiverse.level2pc.transport.PeerClient;
  * {@code XAER_RMFAIL}, so Narayana keeps its log and its recovery commits the branch when the peer is
  * back.
  */
-public final class PeerBranchResource extends AbstractNodeResource {
+public final class PeerBranchResource extends AbstractNodeResource implements java.io.Serializable {
 
+    private static final long serialVersionUID = 1L;
     private static final Logger LOG = Logger.getLogger(PeerBranchResource.class);
 
+    /**
+     * The client used by instances that Narayana's recovery deserialized from its log (they have no
+     * transaction context). Set by the node at startup.
+     */
+    private static volatile PeerClient recoveryClient;
+
+    /** Only the peer's address is written to Narayana's log with the branch. */
     private final URI peer;
-    private final TxContext ctx;
-    private final PeerFanout fanout;
-    private final java.util.function.BiConsumer<URI, String> onUnreachable;
+    private final transient TxContext ctx;
+    private final transient PeerFanout fanout;
+    private final transient java.util.function.BiConsumer<URI, String> onUnreachable;
+
+    /**
+     * Lets branches restored from Narayana's log reach their peer. Serializable on purpose: Narayana
+     * then keeps the resource in its log and recovery commits it directly, even when the peer already
+     * applied the commit and no longer lists the branch as prepared (it answers "unknown", which
+     * recovery counts as done), instead of searching forever for a resource that lists it.
+     */
+    public static void useForRecovery(PeerClient client) {
+        recoveryClient = client;
+    }
 
     PeerBranchResource(URI peer, TxContext ctx, PeerFanout fanout, java.util.function.BiConsumer<URI, String> onUnreachable) {
         this.peer = peer;
@@ -41,6 +59,9 @@ public final class PeerBranchResource extends AbstractNodeResource {
     @Override
     public void start(Xid xid, int flags) throws XAException {
         // The peer learns about the branch at prepare: the work is buffered in the context until then.
+        if (fanout == null) {
+            throw new XAException(XAException.XAER_PROTO);
+        }
         try {
             fanout.bind(peer, XidValue.branchOf(xid));
         } catch (RuntimeException e) {
@@ -54,6 +75,9 @@ public final class PeerBranchResource extends AbstractNodeResource {
 
     @Override
     public int prepare(Xid xid) throws XAException {
+        if (fanout == null) {
+            throw new XAException(XAException.XAER_PROTO);
+        }
         BranchId id = XidValue.branchOf(xid);
         try {
             return fanout.awaitPrepare(peer, ctx::freeze) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
@@ -77,6 +101,10 @@ public final class PeerBranchResource extends AbstractNodeResource {
     @Override
     public void commit(Xid xid, boolean onePhase) throws XAException {
         BranchId id = XidValue.branchOf(xid);
+        if (fanout == null) {
+            secondPhase(restoredClient(), peer, id, true, null);
+            return;
+        }
         if (onePhase) {
             try {
                 fanout.commitOnePhase(peer, id, ctx.freeze());
@@ -98,7 +126,20 @@ public final class PeerBranchResource extends AbstractNodeResource {
 
     @Override
     public void rollback(Xid xid) throws XAException {
+        if (fanout == null) {
+            secondPhase(restoredClient(), peer, XidValue.branchOf(xid), false, null);
+            return;
+        }
         complete(() -> fanout.awaitRollback(peer), XidValue.branchOf(xid), false);
+    }
+
+    private static PeerClient restoredClient() throws XAException {
+        PeerClient c = recoveryClient;
+        if (c == null) {
+            // The node has not started yet: recovery retries at its next pass.
+            throw new XAException(XAException.XAER_RMFAIL);
+        }
+        return c;
     }
 
     private void complete(java.util.function.Supplier<LocalNode.Completion> call, BranchId id, boolean commit) throws XAException {

@@ -33,7 +33,7 @@ public final class PeerRecoveryResource extends AbstractNodeResource {
             return new Xid[0];
         }
         try {
-            return client.recover(peer).stream().map(XidValue::new).toArray(Xid[]::new);
+            return client.recover(peer).stream().filter(b -> !InFlight.isInFlight(b)).map(XidValue::new).toArray(Xid[]::new);
         } catch (RuntimeException e) {
             LOG.debugf("Recovery cannot list the prepared branches of peer %s this pass: %s", peer, e.getMessage());
             return new Xid[0];

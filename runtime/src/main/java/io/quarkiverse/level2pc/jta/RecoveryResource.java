@@ -29,7 +29,7 @@ public final class RecoveryResource extends AbstractNodeResource {
             return new Xid[0];
         }
         List<BranchId> prepared = node.prepared();
-        return prepared.stream().map(XidValue::new).toArray(Xid[]::new);
+        return prepared.stream().filter(b -> !InFlight.isInFlight(b)).map(XidValue::new).toArray(Xid[]::new);
     }
 
     @Override

@@ -114,6 +114,7 @@ public class Level2pcNode implements Cluster {
         }
         peers = peerUris(config);
         client = new PeerClient(transport, config.nodeName());
+        io.quarkiverse.level2pc.jta.PeerBranchResource.useForRecovery(client);
         endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
         enlistment = new TxEnlistment(tm, tsr, () -> node, config.nodeName(), this);
         RecoveryResource local = new RecoveryResource(() -> node);
