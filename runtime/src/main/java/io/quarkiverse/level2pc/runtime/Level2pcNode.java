@@ -115,7 +115,8 @@ public class Level2pcNode implements Cluster {
         peers = peerUris(config);
         client = new PeerClient(transport, config.nodeName());
         io.quarkiverse.level2pc.jta.PeerBranchResource.useForRecovery(client);
-        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
+        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName(),
+                b -> io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(b, config.nodeName()).name());
         enlistment = new TxEnlistment(tm, tsr, () -> node, config.nodeName(), this);
         RecoveryResource local = new RecoveryResource(() -> node);
         List<javax.transaction.xa.XAResource> recoverable = new ArrayList<>();

@@ -84,6 +84,15 @@ public final class PeerClient {
         return Codec.decodeBranches(call(peer, PeerProtocol.RECOVER, new byte[0]).body());
     }
 
+    /**
+     * Asks {@code coordinator} what became of the transaction of {@code id} (the callback site):
+     * {@code COMMITTED}, {@code ROLLED_BACK} (presumed abort), {@code IN_PROGRESS} or
+     * {@code NOT_COORDINATOR}.
+     */
+    public String outcome(URI coordinator, BranchId id) {
+        return call(coordinator, PeerProtocol.OUTCOME, Codec.encodeBranch(id)).bodyText();
+    }
+
     private static LocalNode.Completion completion(PeerResponse r) {
         return r.status() == 404 ? LocalNode.Completion.UNKNOWN : LocalNode.Completion.DONE;
     }

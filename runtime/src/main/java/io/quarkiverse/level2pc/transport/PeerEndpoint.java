@@ -27,11 +27,18 @@ public final class PeerEndpoint {
     private final Supplier<LocalNode> node;
     private final String nodeName;
     private final String clusterName;
+    private final java.util.function.Function<BranchId, String> outcomes;
 
-    public PeerEndpoint(Supplier<LocalNode> node, String nodeName, String clusterName) {
+    /**
+     * @param outcomes what this node, as a coordinator, knows of a transaction's outcome (the callback
+     *        site): {@code COMMITTED}, {@code ROLLED_BACK}, {@code IN_PROGRESS} or {@code NOT_COORDINATOR}
+     */
+    public PeerEndpoint(Supplier<LocalNode> node, String nodeName, String clusterName,
+            java.util.function.Function<BranchId, String> outcomes) {
         this.node = node;
         this.nodeName = nodeName;
         this.clusterName = clusterName;
+        this.outcomes = outcomes;
     }
 
     public PeerResponse handle(PeerRequest request) {
@@ -42,6 +49,7 @@ public final class PeerEndpoint {
                 case PeerProtocol.COMMIT -> commit(request);
                 case PeerProtocol.ROLLBACK -> rollback(request);
                 case PeerProtocol.RECOVER -> recover(request);
+                case PeerProtocol.OUTCOME -> PeerResponse.ok(outcomes.apply(Codec.decodeBranch(request.body())));
                 default -> PeerResponse.error(404, "unknown operation",
                         "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION);
             };

@@ -11,6 +11,8 @@ package io.quarkiverse.level2pc.transport;
  *             0x01 prepare record       -> 200 "DONE"; 409 conflict (one-phase)
  *   rollback  branch                    -> 200 "DONE"; 404 unknown branch
  *   recover   ""                        -> 200 branch list (prepared branches coordinated by the caller)
+ *   outcome   branch                    -> 200 "COMMITTED" | "ROLLED_BACK" | "IN_PROGRESS" | "NOT_COORDINATOR"
+ *                                          (asked of a transaction's coordinator: the callback site)
  * </pre>
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
@@ -27,6 +29,7 @@ public final class PeerProtocol {
     public static final String COMMIT = "commit";
     public static final String ROLLBACK = "rollback";
     public static final String RECOVER = "recover";
+    public static final String OUTCOME = "outcome";
 
     public static final String HEADER_NODE = "X-Level2pc-Node";
     public static final String HEADER_CLUSTER = "X-Level2pc-Cluster";
