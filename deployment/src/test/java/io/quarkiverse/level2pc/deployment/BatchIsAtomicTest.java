@@ -35,6 +35,7 @@ public class BatchIsAtomicTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.lock-wait-timeout", "1s")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(BatchIsAtomicTest.class));
 

@@ -29,6 +29,7 @@ public class ClusterReadyEventTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, ReadyObserver.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.node-name", "event-node")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ClusterReadyEventTest.class))
             // the application's classes are gone after shutdown: the observer reports through a system property

@@ -20,6 +20,7 @@ public class ConfiguredDatabaseIsSelectableTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.databases", "extra,more")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ConfiguredDatabaseIsSelectableTest.class));
 

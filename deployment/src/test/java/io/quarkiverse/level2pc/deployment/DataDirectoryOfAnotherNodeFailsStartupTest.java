@@ -23,6 +23,7 @@ public class DataDirectoryOfAnotherNodeFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .setBeforeAllCustomizer(DataDirectoryOfAnotherNodeFailsStartupTest::createStoreOfNodeA)
             .overrideConfigKey("quarkus.level-2pc.path", DIR)
             .overrideConfigKey("quarkus.level-2pc.node-name", "b")

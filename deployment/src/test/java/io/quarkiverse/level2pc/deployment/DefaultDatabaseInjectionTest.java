@@ -28,6 +28,7 @@ public class DefaultDatabaseInjectionTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(Pet.class, SnakeCase.class, TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(DefaultDatabaseInjectionTest.class));
 
     public record Pet(String name, int legCount) {

@@ -19,6 +19,7 @@ public class HealthCheckDisabledTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.health.enabled", "false")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(HealthCheckDisabledTest.class));
 

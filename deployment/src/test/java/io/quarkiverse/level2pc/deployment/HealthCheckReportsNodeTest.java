@@ -16,6 +16,7 @@ public class HealthCheckReportsNodeTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.node-name", "health-node")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(HealthCheckReportsNodeTest.class));
 

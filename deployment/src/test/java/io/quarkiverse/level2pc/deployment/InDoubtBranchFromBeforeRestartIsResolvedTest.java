@@ -61,6 +61,7 @@ public class InDoubtBranchFromBeforeRestartIsResolvedTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, ReadyObserver.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .setBeforeAllCustomizer(InDoubtBranchFromBeforeRestartIsResolvedTest::writeStoreOfThePreviousRun)
             .setAfterAllCustomizer(() -> FAST_RECOVERY.keySet().forEach(System::clearProperty))
             .overrideConfigKey("quarkus.level-2pc.node-name", NODE)

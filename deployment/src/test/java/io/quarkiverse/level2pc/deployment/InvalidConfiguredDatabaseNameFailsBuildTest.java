@@ -14,6 +14,7 @@ public class InvalidConfiguredDatabaseNameFailsBuildTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.databases", "good,-starts-with-dash")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(InvalidConfiguredDatabaseNameFailsBuildTest.class))
             .assertException(t -> assertThat(TestSupport.describeChain(t))

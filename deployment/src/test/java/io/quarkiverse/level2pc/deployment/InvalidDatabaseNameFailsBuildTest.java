@@ -19,6 +19,7 @@ public class InvalidDatabaseNameFailsBuildTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, BadBean.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(InvalidDatabaseNameFailsBuildTest.class))
             .assertException(t -> assertThat(TestSupport.describeChain(t))
                     .contains("@Database(\"bad name!\")")

@@ -41,6 +41,7 @@ public class LostUpdatePreventedTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, Counter.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(LostUpdatePreventedTest.class));
 
     @ApplicationScoped

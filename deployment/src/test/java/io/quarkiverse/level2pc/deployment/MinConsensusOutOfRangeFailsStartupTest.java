@@ -14,6 +14,7 @@ public class MinConsensusOutOfRangeFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(MinConsensusOutOfRangeFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.min-consensus", "1")
             .assertException(t -> assertThat(TestSupport.describeChain(t))

@@ -27,6 +27,7 @@ public class NamedDatabasesAreSeparateKeyspacesTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(NamedDatabasesAreSeparateKeyspacesTest.class));
 
     @Inject

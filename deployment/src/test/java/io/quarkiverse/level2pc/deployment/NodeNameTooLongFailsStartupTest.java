@@ -14,6 +14,7 @@ public class NodeNameTooLongFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(NodeNameTooLongFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.node-name", "n234567890123456789012345678x")
             .assertException(t -> assertThat(TestSupport.describeChain(t))

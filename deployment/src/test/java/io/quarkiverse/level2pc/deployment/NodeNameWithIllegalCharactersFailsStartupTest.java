@@ -14,6 +14,7 @@ public class NodeNameWithIllegalCharactersFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(NodeNameWithIllegalCharactersFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.node-name", "node/1")
             .assertException(t -> assertThat(TestSupport.describeChain(t))

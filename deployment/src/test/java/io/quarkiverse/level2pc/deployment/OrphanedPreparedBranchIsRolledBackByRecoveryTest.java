@@ -55,6 +55,7 @@ public class OrphanedPreparedBranchIsRolledBackByRecoveryTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, RecordingXAResource.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.node-name", "orphan-node")
             .overrideConfigKey("quarkus.transaction-manager.enable-recovery", "true")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(OrphanedPreparedBranchIsRolledBackByRecoveryTest.class))

@@ -34,6 +34,7 @@ public class ReadOfKeyHeldByPreparedBranchWaitsTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.lock-wait-timeout", "500ms")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ReadOfKeyHeldByPreparedBranchWaitsTest.class));
 

@@ -30,6 +30,7 @@ public class ReadYourOwnWritesTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, Service.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ReadYourOwnWritesTest.class));
 
     @ApplicationScoped

@@ -27,6 +27,7 @@ public class RolledBackTransactionLeavesNothingTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, Writer.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(RolledBackTransactionLeavesNothingTest.class));
 
     public static class Boom extends RuntimeException {

@@ -14,6 +14,7 @@ public class ShortClusterSecretFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ShortClusterSecretFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.cluster-secret", "tooShortSecret")
             .assertException(t -> assertThat(TestSupport.describeChain(t))

@@ -29,6 +29,7 @@ public class TimedOutTransactionLeavesNothingTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TimedOutTransactionLeavesNothingTest.class));
 
     @Inject

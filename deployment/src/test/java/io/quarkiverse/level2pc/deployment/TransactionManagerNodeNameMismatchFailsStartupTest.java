@@ -14,6 +14,7 @@ public class TransactionManagerNodeNameMismatchFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TransactionManagerNodeNameMismatchFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.node-name", "alpha")
             .overrideConfigKey("quarkus.transaction-manager.node-name", "beta")

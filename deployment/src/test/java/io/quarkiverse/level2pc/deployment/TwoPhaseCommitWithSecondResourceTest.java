@@ -33,6 +33,7 @@ public class TwoPhaseCommitWithSecondResourceTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, RecordingXAResource.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TwoPhaseCommitWithSecondResourceTest.class));
 
     @Inject

@@ -32,6 +32,7 @@ public class TwoPhaseRollbackOnNoVoteTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, RecordingXAResource.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TwoPhaseRollbackOnNoVoteTest.class));
 
     @Inject

@@ -14,6 +14,7 @@ public class ZeroLockWaitTimeoutFailsStartupTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ZeroLockWaitTimeoutFailsStartupTest.class))
             .overrideConfigKey("quarkus.level-2pc.lock-wait-timeout", "0s")
             .assertException(t -> assertThat(TestSupport.describeChain(t))

@@ -49,12 +49,15 @@ public final class PeerEndpoint {
                 case PeerProtocol.COMMIT -> commit(request);
                 case PeerProtocol.ROLLBACK -> rollback(request);
                 case PeerProtocol.RECOVER -> recover(request);
-                case PeerProtocol.OUTCOME -> PeerResponse.ok(outcomes.apply(Codec.decodeBranch(request.body())));
+                case PeerProtocol.OUTCOME -> PeerResponse.ok(outcomes.apply(decodeBranch(request.body())));
                 default -> PeerResponse.error(404, "unknown operation",
                         "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION);
             };
-        } catch (StoreCorruptedException | IllegalArgumentException e) {
+        } catch (MalformedRequest | IllegalArgumentException e) {
             return PeerResponse.error(400, "malformed request", e.getMessage());
+        } catch (StoreCorruptedException e) {
+            LOG.errorf(e, "Node '%s' cannot read its own store", nodeName);
+            return PeerResponse.error(500, "store corrupted", e.getMessage());
         } catch (ConflictException e) {
             return PeerResponse.error(409, "conflict", e.getMessage());
         } catch (LockWaitTimeoutException e) {
@@ -62,6 +65,10 @@ public final class PeerEndpoint {
         } catch (NotReadyException e) {
             return PeerResponse.error(503, "not ready", e.getMessage());
         } catch (IllegalStateException e) {
+            LocalNode n = node.get();
+            if (n == null || !n.isOpen()) {
+                return PeerResponse.error(503, "not ready", "node '" + nodeName + "' is shutting down");
+            }
             // A call that contradicts what already happened to the branch (e.g. commit after rollback).
             return PeerResponse.error(409, "out of order", e.getMessage());
         } catch (Level2pcException e) {
@@ -101,12 +108,12 @@ public final class PeerEndpoint {
             local().commitOnePhase(r.branch(), r.work());
             return PeerResponse.ok(PeerProtocol.DONE);
         }
-        BranchId id = Codec.decodeBranch(rest);
+        BranchId id = decodeBranch(rest);
         return completion(local().commit(id), id);
     }
 
     private PeerResponse rollback(PeerRequest request) {
-        BranchId id = Codec.decodeBranch(request.body());
+        BranchId id = decodeBranch(request.body());
         return completion(local().rollback(id), id);
     }
 
@@ -125,9 +132,30 @@ public final class PeerEndpoint {
 
     private static Codec.PrepareRecord decodeWork(byte[] body) {
         if (body.length == 0) {
-            throw new IllegalArgumentException("empty body: a prepare record is required");
+            throw new MalformedRequest("empty body: a prepare record is required");
         }
-        return Codec.decodePrepare(body);
+        try {
+            return Codec.decodePrepare(body);
+        } catch (StoreCorruptedException e) {
+            throw new MalformedRequest(e.getMessage());
+        }
+    }
+
+    private static BranchId decodeBranch(byte[] body) {
+        try {
+            return Codec.decodeBranch(body);
+        } catch (StoreCorruptedException e) {
+            throw new MalformedRequest(e.getMessage());
+        }
+    }
+
+    /** The caller sent bytes that do not decode: a 400, nothing changed. */
+    private static final class MalformedRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedRequest(String message) {
+            super(message);
+        }
     }
 
     static String text(byte[] b) {

@@ -34,8 +34,17 @@ public class PeerRoutes {
         // Peer calls get their own worker pool: application requests blocked on a key (waiting for a
         // commit that arrives as a peer call) must never starve the peer calls that release it.
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("level-2pc-peer", PEER_WORKERS);
+        long limit = config.maxMessageSize().asLongValue();
         router.route(PeerProtocol.PATH_PREFIX + "*")
-                .handler(BodyHandler.create(false).setBodyLimit(config.maxMessageSize().asLongValue()));
+                .handler(BodyHandler.create(false).setBodyLimit(limit))
+                .failureHandler(ctx -> {
+                    if (ctx.statusCode() == 413) {
+                        reply(ctx, PeerResponse.error(413, "too large", "the request body exceeds quarkus.level-2pc.max-message-size ("
+                                + limit + " bytes) of this node"));
+                    } else {
+                        ctx.next();
+                    }
+                });
         router.route(PeerProtocol.PATH_PREFIX + ":operation")
                 .handler(ctx -> workers.executeBlocking(() -> {
                     handle(ctx, auth);

@@ -40,7 +40,7 @@ public class PeerTransportProducer {
                     + config.tlsConfigurationName().get() + " names no TLS configuration (quarkus.tls."
                     + config.tlsConfigurationName().get() + ".*)");
         }
-        if (tls.isEmpty() || tls.get().getTrustStore() == null && tls.get().getKeyStore() == null) {
+        if (tls.isEmpty() || tls.get().getTrustStore() == null && tls.get().getKeyStore() == null && !tls.get().isTrustAll()) {
             return null;
         }
         try {

@@ -8,19 +8,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkus.test.QuarkusUnitTest;
 
-/** Peers are refused in this release rather than silently ignored. */
-public class PeersNotSupportedFailsStartupTest {
+/** fail-after counts failed reconnect attempts: 0 would report every peer failed before trying. */
+public class FailAfterZeroFailsStartupTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
-            .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(PeersNotSupportedFailsStartupTest.class))
-            .overrideConfigKey("quarkus.level-2pc.peers", "http://localhost:9999")
-            .overrideConfigKey("quarkus.level-2pc.cluster-secret", "0123456789abcdef0123")
+            .overrideConfigKey("quarkus.http.test-port", "0")
+            .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(FailAfterZeroFailsStartupTest.class))
+            .overrideConfigKey("quarkus.level-2pc.fail-after", "0")
             .assertException(t -> assertThat(TestSupport.describeChain(t))
                     .contains("Invalid level-2pc configuration")
-                    .contains("quarkus.level-2pc.peers")
-                    .contains("not available in this release"));
+                    .contains("quarkus.level-2pc.fail-after=0 must be at least 1"));
 
     @Test
     void startupFails() {

@@ -1,0 +1,29 @@
+package io.quarkiverse.level2pc.deployment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkus.test.QuarkusUnitTest;
+
+/** The cluster name travels in a header and in logs: only [A-Za-z0-9._-]. */
+public class ClusterNameWithIllegalCharactersFailsStartupTest {
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
+            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
+            .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(ClusterNameWithIllegalCharactersFailsStartupTest.class))
+            .overrideConfigKey("quarkus.level-2pc.cluster-name", "my cluster/1")
+            .assertException(t -> assertThat(TestSupport.describeChain(t))
+                    .contains("Invalid level-2pc configuration")
+                    .contains("quarkus.level-2pc.cluster-name='my cluster/1'")
+                    .contains("may only contain letters, digits"));
+
+    @Test
+    void startupFails() {
+        Assertions.fail("startup should have failed");
+    }
+}

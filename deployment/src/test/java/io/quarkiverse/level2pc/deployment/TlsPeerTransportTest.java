@@ -1,0 +1,161 @@
+package io.quarkiverse.level2pc.deployment;
+
+import static io.quarkiverse.level2pc.deployment.PeerTestSupport.branch;
+import static io.quarkiverse.level2pc.deployment.PeerTestSupport.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkiverse.level2pc.PeerUnavailableException;
+import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.transport.PeerClient;
+import io.quarkiverse.level2pc.transport.PeerTransport;
+import io.quarkiverse.level2pc.transport.RestPeerTransport;
+import io.quarkus.arc.Arc;
+import io.quarkus.test.QuarkusUnitTest;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.smallrye.certs.CertificateGenerator;
+import io.smallrye.certs.CertificateRequest;
+import io.smallrye.certs.Format;
+
+/**
+ * Peer calls over HTTPS, with certificates from the Quarkus TLS registry. The node serves HTTPS only
+ * (default TLS configuration: a generated key store for {@code localhost}); its peer transport trusts
+ * the named configuration {@code peer-trust} ({@code quarkus.level-2pc.tls-configuration-name}).
+ * <ul>
+ * <li>a {@link RestPeerTransport} trusting the generated certificate runs hello, prepare and commit;</li>
+ * <li>one with the JDK's default trust cannot reach the node ({@link PeerUnavailableException}), and
+ * nothing reaches the store;</li>
+ * <li>the transport the extension produces (no SSLContext of the test's) reaches the node: it trusts
+ * the named TLS configuration's trust store.</li>
+ * </ul>
+ */
+public class TlsPeerTransportTest {
+
+    static final String PASSWORD = "secret";
+    static final Path CERTS = certificates();
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
+            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class))
+            .overrideConfigKey("quarkus.http.test-port", "0")
+            .overrideConfigKey("quarkus.http.test-ssl-port", "0")
+            .overrideConfigKey("quarkus.http.insecure-requests", "disabled")
+            .overrideConfigKey("quarkus.tls.key-store.p12.path", CERTS.resolve("peer-keystore.p12").toString())
+            .overrideConfigKey("quarkus.tls.key-store.p12.password", PASSWORD)
+            .overrideConfigKey("quarkus.tls.peer-trust.trust-store.p12.path", CERTS.resolve("peer-truststore.p12").toString())
+            .overrideConfigKey("quarkus.tls.peer-trust.trust-store.p12.password", PASSWORD)
+            .overrideConfigKey("quarkus.level-2pc.tls-configuration-name", "peer-trust")
+            .overrideConfigKey("quarkus.level-2pc.node-name", "tls-node")
+            .overrideConfigKey("quarkus.level-2pc.cluster-secret", PeerTestSupport.SECRET)
+            .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TlsPeerTransportTest.class));
+
+    /**
+     * A PKCS12 key store and trust store for {@code localhost}, generated once per JVM: this class is
+     * initialised twice (by JUnit and inside the application), and regenerating would hand the test a
+     * trust store that does not match the key the server already loaded.
+     */
+    static Path certificates() {
+        String property = "level2pc.test.tls-certs";
+        String existing = System.getProperty(property);
+        if (existing != null) {
+            return Path.of(existing);
+        }
+        try {
+            Path dir = Path.of("target", "certs", "tls-peer-transport-" + System.nanoTime()).toAbsolutePath();
+            Files.createDirectories(dir);
+            new CertificateGenerator(dir, true).generate(new CertificateRequest()
+                    .withName("peer")
+                    .withCN("localhost")
+                    .withSubjectAlternativeName("DNS:localhost")
+                    .withFormat(Format.PKCS12)
+                    .withPassword(PASSWORD));
+            System.setProperty(property, dir.toString());
+            return dir;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot generate the test certificates", e);
+        }
+    }
+
+    static SSLContext trustingTheGeneratedCertificate() throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(CERTS.resolve("peer-truststore.p12"))) {
+            trust.load(in, PASSWORD.toCharArray());
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
+    }
+
+    @Inject
+    ReplicatedDB db;
+
+    @TestHTTPResource(value = "/", tls = true)
+    URL url;
+
+    private URI peer() {
+        URI u = PeerTestSupport.base(url);
+        assertThat(u.getScheme()).isEqualTo("https");
+        return u;
+    }
+
+    @Test
+    void aTransportTrustingTheCertificateRunsTheProtocolOverHttps() throws Exception {
+        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", trustingTheGeneratedCertificate()),
+                "coordinator-x");
+        BranchId b = branch("tls");
+
+        assertThat(client.hello(peer()).node()).isEqualTo("tls-node");
+        assertThat(client.prepare(peer(), b, write("coordinator-x", "over-tls", "encrypted"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(client.commit(peer(), b)).isEqualTo(LocalNode.Completion.DONE);
+
+        assertThat(db.get("over-tls")).isEqualTo("encrypted");
+    }
+
+    @Test
+    void aTransportNotTrustingTheCertificateCannotReachTheNode() {
+        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", null), "coordinator-x");
+        BranchId b = branch("untrusted");
+
+        assertThatThrownBy(() -> client.hello(peer()))
+                .isInstanceOf(PeerUnavailableException.class)
+                .satisfies(e -> assertThat(TestSupport.describeChain(e))
+                        .contains(SSLHandshakeException.class.getName())
+                        .contains("PKIX path building failed"));
+        assertThatThrownBy(() -> client.commitOnePhase(peer(), b, write("coordinator-x", "untrusted", "v")))
+                .isInstanceOf(PeerUnavailableException.class);
+        assertThat(db.get("untrusted")).isNull();
+    }
+
+    @Test
+    void theProducedTransportTrustsTheNamedTlsConfiguration() {
+        PeerTransport produced = Arc.container().instance(PeerTransport.class).get();
+        assertThat(produced).isInstanceOf(RestPeerTransport.class);
+        // It signs with the node's own secret and cluster name: a full round trip proves all three.
+        PeerClient client = new PeerClient(produced, "coordinator-x");
+        BranchId b = branch("produced");
+
+        assertThat(client.hello(peer()).node()).isEqualTo("tls-node");
+        assertThat(client.commitOnePhase(peer(), b, write("coordinator-x", "produced", "trusted"))).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(db.get("produced")).isEqualTo("trusted");
+    }
+}

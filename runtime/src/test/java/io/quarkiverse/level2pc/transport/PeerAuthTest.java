@@ -1,0 +1,130 @@
+package io.quarkiverse.level2pc.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The peer authentication: a signature binds the method, path, sender, timestamp, nonce and body to the
+ * cluster secret; a receiver accepts it only once and only inside its replay window.
+ */
+class PeerAuthTest {
+
+    private static final String SECRET = "the-cluster-secret-0123";
+    private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+    private static final Duration WINDOW = Duration.ofSeconds(30);
+    private static final byte[] BODY = "prepare record".getBytes(StandardCharsets.UTF_8);
+    private static final String PATH = PeerProtocol.PATH_PREFIX + PeerProtocol.PREPARE;
+
+    private static PeerAuth at(Instant now) {
+        return new PeerAuth(SECRET, WINDOW, Clock.fixed(now, ZoneOffset.UTC));
+    }
+
+    private static Map<String, String> signed() {
+        return new HashMap<>(at(NOW).sign("POST", PATH, "node-a", BODY));
+    }
+
+    private static String verify(PeerAuth receiver, Map<String, String> headers, String method, String path, byte[] body) {
+        return receiver.verify(method, path, headers::get, body);
+    }
+
+    @Test
+    void aSignedRequestIsAuthentic() {
+        Map<String, String> h = signed();
+
+        assertThat(verify(at(NOW), h, "POST", PATH, BODY)).isNull();
+        assertThat(h).containsEntry(PeerProtocol.HEADER_NODE, "node-a")
+                .containsKeys(PeerProtocol.HEADER_DATE, PeerProtocol.HEADER_NONCE, PeerProtocol.HEADER_SIGNATURE);
+    }
+
+    @Test
+    void theSecretNeverTravels() {
+        assertThat(signed().values()).noneMatch(v -> v.contains(SECRET));
+    }
+
+    @Test
+    void everySignedPartIsBound() {
+        PeerAuth receiver = at(NOW);
+        assertThat(verify(receiver, signed(), "GET", PATH, BODY)).contains("bad signature");
+        assertThat(verify(receiver, signed(), "POST", PeerProtocol.PATH_PREFIX + PeerProtocol.COMMIT, BODY)).contains("bad signature");
+        assertThat(verify(receiver, signed(), "POST", PATH, "other body".getBytes(StandardCharsets.UTF_8))).contains("bad signature");
+        assertThat(verify(receiver, with(PeerProtocol.HEADER_NODE, v -> "node-b"), "POST", PATH, BODY)).contains("bad signature");
+        assertThat(verify(receiver, with(PeerProtocol.HEADER_NONCE, v -> v.replace(v.charAt(0), v.charAt(0) == 'a' ? 'b' : 'a')),
+                "POST", PATH, BODY)).contains("bad signature");
+        assertThat(verify(receiver, with(PeerProtocol.HEADER_DATE, v -> Long.toString(Long.parseLong(v) + 1)), "POST", PATH, BODY))
+                .contains("bad signature");
+    }
+
+    private static Map<String, String> with(String header, UnaryOperator<String> change) {
+        Map<String, String> h = signed();
+        h.put(header, change.apply(h.get(header)));
+        return h;
+    }
+
+    @Test
+    void anotherSecretIsRefusedNamingTheProperty() {
+        PeerAuth receiver = new PeerAuth("another-secret-0123456", WINDOW, Clock.fixed(NOW, ZoneOffset.UTC));
+
+        assertThat(verify(receiver, signed(), "POST", PATH, BODY))
+                .contains("bad signature")
+                .contains("quarkus.level-2pc.cluster-secret")
+                .doesNotContain(SECRET);
+    }
+
+    @Test
+    void aNonceIsAcceptedOnlyOnce() {
+        PeerAuth receiver = at(NOW);
+        Map<String, String> h = signed();
+
+        assertThat(verify(receiver, h, "POST", PATH, BODY)).isNull();
+        assertThat(verify(receiver, h, "POST", PATH, BODY)).contains("replayed");
+    }
+
+    @Test
+    void aRefusedRequestDoesNotUseUpItsNonce() {
+        // Only authentic requests reach the nonce cache: a forgery cannot burn a genuine request's nonce.
+        PeerAuth receiver = at(NOW);
+        Map<String, String> genuine = signed();
+        Map<String, String> forged = new HashMap<>(genuine);
+        forged.put(PeerProtocol.HEADER_SIGNATURE, "AAAA");
+
+        assertThat(verify(receiver, forged, "POST", PATH, BODY)).contains("bad signature");
+        assertThat(verify(receiver, genuine, "POST", PATH, BODY)).isNull();
+    }
+
+    @Test
+    void onlyRequestsInsideTheReplayWindowAreAccepted() {
+        Map<String, String> h = signed();
+
+        assertThat(verify(at(NOW.plus(WINDOW)), h, "POST", PATH, BODY)).isNull();
+        assertThat(verify(at(NOW.plus(WINDOW).plusMillis(1)), signed(), "POST", PATH, BODY))
+                .contains("30000 ms").contains("check the clocks");
+        assertThat(verify(at(NOW.minus(WINDOW).minusMillis(1)), signed(), "POST", PATH, BODY)).contains("check the clocks");
+    }
+
+    @Test
+    void missingOrMalformedHeadersAreRefused() {
+        for (String header : new String[] { PeerProtocol.HEADER_NODE, PeerProtocol.HEADER_DATE, PeerProtocol.HEADER_NONCE,
+                PeerProtocol.HEADER_SIGNATURE }) {
+            Map<String, String> h = signed();
+            h.remove(header);
+            assertThat(verify(at(NOW), h, "POST", PATH, BODY)).as(header).contains("missing authentication headers");
+        }
+        assertThat(verify(at(NOW), with(PeerProtocol.HEADER_DATE, v -> "yesterday"), "POST", PATH, BODY))
+                .contains("not a number");
+    }
+
+    @Test
+    void twoSignaturesOfTheSameRequestUseDifferentNonces() {
+        assertThat(signed().get(PeerProtocol.HEADER_NONCE)).isNotEqualTo(signed().get(PeerProtocol.HEADER_NONCE));
+    }
+}
