@@ -27,8 +27,10 @@ import java.util.stream.Stream;
  * {@link ConflictException#find(Throwable)}). Outside a transaction each call runs in a transaction of
  * its own and throws {@link ConflictException} directly. A transaction committed in one phase (this
  * node is its only resource, as for every standalone call) waits for locks held by other committing
- * transactions instead of failing, bounded by {@code quarkus.level-2pc.lock-wait-timeout}; blind writes
- * (no reads) therefore never conflict.
+ * transactions instead of failing, bounded by {@code quarkus.level-2pc.lock-wait-timeout}, so on a single
+ * node blind writes (no reads) never conflict. With peers, a prepare that meets a lock votes NO; a
+ * standalone blind write is then retried with a jittered back-off for up to {@code lock-wait-timeout}
+ * and throws {@link ConflictException} only if it keeps losing.
  *
  * <h2>Keys and values</h2>
  * Keys are byte strings ordered unsigned-lexicographically; {@code String} keys are UTF-8. Keys must

@@ -10,31 +10,60 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A node of the demo app running as a separate JVM ({@code target/quarkus-app/quarkus-run.jar}),
  * configured only by system properties, as an operator would start it. {@link #kill()} is
  * {@code kill -9}.
+ * <p>
+ * The port is fixed when the node is created (peers must know it before anyone starts), and stays
+ * the same across restarts. Extra properties ({@link #property}, {@link #peers}) are set before
+ * {@link #start()} / {@link #launch()}. Every JVM started here is also killed by a shutdown hook of
+ * the test JVM, so an aborted test run leaves no node behind.
  */
 final class NodeProcess implements AutoCloseable {
 
-    static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
+    static final Path APP = Path.of("target/quarkus-app");
+    static final Path JAR = APP.resolve("quarkus-run.jar");
+    static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    private static Path snapshot;
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LIVE.forEach(Process::destroyForcibly);
+            deleteSnapshot();
+        }, "kill-test-nodes"));
+    }
 
     final String name;
     final Path dataDir;
     final int port;
     private final Path log;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Map<String, String> properties = new LinkedHashMap<>();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
+    private volatile boolean expectedAlive;
 
     NodeProcess(String name, Path dataDir) throws IOException {
+        this(name, dataDir, freePort());
+    }
+
+    NodeProcess(String name, Path dataDir, int port) {
         this.name = name;
         this.dataDir = dataDir;
-        this.port = freePort();
+        this.port = port;
         this.log = dataDir.resolveSibling(name + ".log");
     }
 
@@ -44,39 +73,194 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** Distinct free ports, chosen before any node starts. */
+    static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** An extra {@code -Dkey=value} for the node's JVM (applies from the next start). */
+    NodeProcess property(String key, String value) {
+        properties.put(key, value);
+        return this;
+    }
+
+    /** Sets {@code quarkus.level-2pc.peers} to the base URLs of {@code others}. */
+    NodeProcess peers(List<NodeProcess> others) {
+        List<String> urls = new ArrayList<>();
+        for (NodeProcess o : others) {
+            urls.add(o.baseUrl());
+        }
+        if (urls.isEmpty()) {
+            properties.remove("quarkus.level-2pc.peers");
+            return this;
+        }
+        return property("quarkus.level-2pc.peers", String.join(",", urls));
+    }
+
+    /** The base URL peers use to reach this node, e.g. {@code http://127.0.0.1:40123}. */
+    String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
     URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create(baseUrl() + path);
+    }
+
+    Path logFile() {
+        return log;
     }
 
     /** Starts the JVM and waits until the readiness check answers UP. */
     NodeProcess start() throws IOException {
-        if (!Files.exists(JAR)) {
-            throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run the package phase first");
+        launch();
+        awaitReady(START_TIMEOUT);
+        return this;
+    }
+
+    /**
+     * The jar the nodes run: a private copy of {@code target/quarkus-app}, taken once per test JVM, so
+     * that a rebuild of the application while nodes run (or between a kill and a restart) cannot pull
+     * classes from under them or mix versions within a cluster.
+     */
+    static synchronized Path jar() throws IOException {
+        if (snapshot == null) {
+            if (!Files.exists(JAR)) {
+                throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run the package phase first");
+            }
+            Path target = Path.of("target", "cluster-runs", "app-" + ProcessHandle.current().pid() + "-" + System.nanoTime())
+                    .toAbsolutePath();
+            for (int attempt = 0;; attempt++) {
+                Map<Path, Long> before = listing(APP);
+                copyTree(APP, target);
+                if (before.equals(listing(APP)) && before.equals(listing(target))) {
+                    break;
+                }
+                if (attempt == 5) {
+                    throw new IllegalStateException(APP.toAbsolutePath() + " keeps changing while it is copied (a build running?)");
+                }
+                deleteTree(target);
+            }
+            snapshot = target;
+        }
+        return snapshot.resolve("quarkus-run.jar");
+    }
+
+    private static Map<Path, Long> listing(Path root) throws IOException {
+        Map<Path, Long> files = new java.util.TreeMap<>();
+        try (var walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (Files.isRegularFile(p)) {
+                    files.put(root.relativize(p), Files.size(p) ^ Files.getLastModifiedTime(p).toMillis() << 20);
+                }
+            }
+        }
+        return files;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path dest = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(p, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                            java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (var walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: it lives under target/
+        }
+    }
+
+    private static synchronized void deleteSnapshot() {
+        deleteTree(snapshot);
+    }
+
+    /** Starts the JVM without waiting for it (a node of a cluster is ready only once its peers answer). */
+    NodeProcess launch() throws IOException {
+        Path jar = jar();
+        if (isAlive()) {
+            throw new IllegalStateException("node " + name + " is already running");
         }
         Files.createDirectories(dataDir.getParent());
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
                 "-Dquarkus.http.port=" + port,
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.level-2pc.node-name=" + name,
-                "-Dquarkus.level-2pc.path=" + dataDir,
-                "-jar", JAR.toString()));
+                "-Dquarkus.level-2pc.path=" + dataDir));
+        for (Map.Entry<String, String> p : properties.entrySet()) {
+            cmd.add("-D" + p.getKey() + "=" + p.getValue());
+        }
+        cmd.addAll(List.of("-jar", jar.toString()));
+        Files.writeString(log, "=== " + java.time.Instant.now() + " starting node " + name + " on port " + port + "\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        Awaitility.await("node " + name + " ready on port " + port)
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> {
-                    if (!process.isAlive()) {
-                        throw new IllegalStateException("node " + name + " exited with " + process.exitValue()
-                                + "; log:\n" + Files.readString(log));
-                    }
-                    return status("/q/health/ready") == 200;
-                });
+        LIVE.add(process);
+        expectedAlive = true;
         return this;
+    }
+
+    /** Waits until {@code GET /q/health/ready} answers 200; fails at once if the JVM exits. */
+    NodeProcess awaitReady(Duration atMost) {
+        try {
+            Awaitility.await("node " + name + " ready on port " + port)
+                    .atMost(atMost)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        checkNotExited();
+                        return status("/q/health/ready") == 200;
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException(e.getMessage() + "; log of " + name + ":\n" + logTail(200), e);
+        }
+        return this;
+    }
+
+    /** Throws if the node was launched and has exited without being stopped or killed by the test. */
+    void checkNotExited() {
+        Process p = process;
+        if (expectedAlive && p != null && !p.isAlive()) {
+            throw new IllegalStateException("node " + name + " exited with " + p.exitValue() + "; log:\n" + logTail(200));
+        }
+    }
+
+    /** Whether the node was launched and not stopped or killed since (it may still be starting). */
+    boolean isLaunched() {
+        return expectedAlive;
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
     }
 
     int status(String path) {
@@ -93,23 +277,41 @@ final class NodeProcess implements AutoCloseable {
 
     /** {@code kill -9}: no shutdown hook, no flush, no close. */
     void kill() throws InterruptedException {
+        expectedAlive = false;
         process.destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("node " + name + " did not die");
         }
+        LIVE.remove(process);
     }
 
     /** A graceful stop (SIGTERM): the node closes its store. */
     void stop() throws InterruptedException {
+        expectedAlive = false;
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+            LIVE.remove(process);
             throw new IllegalStateException("node " + name + " did not stop within 30 s");
         }
+        LIVE.remove(process);
     }
 
     String logText() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** The last {@code lines} lines of the node's log, for failure messages. */
+    String logTail(int lines) {
+        try {
+            List<String> all = Files.exists(log)
+                    ? new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.UTF_8).lines().toList()
+                    : List.of();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
     }
 
     @Override
@@ -117,5 +319,10 @@ final class NodeProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             kill();
         }
+    }
+
+    @Override
+    public String toString() {
+        return "node " + name + " (" + baseUrl() + ", data " + dataDir + ", log " + log + ")";
     }
 }

@@ -35,12 +35,22 @@ public class PeerRoutes {
         // commit that arrives as a peer call) must never starve the peer calls that release it.
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("level-2pc-peer", PEER_WORKERS);
         long limit = config.maxMessageSize().asLongValue();
+        // Only binary bodies: a form body would go through Vert.x's form decoder (and its limits) first.
+        router.route(PeerProtocol.PATH_PREFIX + "*").handler(ctx -> {
+            String type = ctx.request().getHeader("Content-Type");
+            if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream")) {
+                reply(ctx, PeerResponse.error(415, "unsupported media type",
+                        "peer calls carry application/octet-stream, not " + type));
+                return;
+            }
+            ctx.next();
+        });
         router.route(PeerProtocol.PATH_PREFIX + "*")
                 .handler(BodyHandler.create(false).setBodyLimit(limit))
                 .failureHandler(ctx -> {
-                    if (ctx.statusCode() == 413) {
-                        reply(ctx, PeerResponse.error(413, "too large", "the request body exceeds quarkus.level-2pc.max-message-size ("
-                                + limit + " bytes) of this node"));
+                    if (ctx.statusCode() == 413 && !ctx.response().ended()) {
+                        reply(ctx, PeerResponse.error(413, "too large", "the request body is larger than quarkus.level-2pc.max-message-size ("
+                                + limit + " bytes) of node '" + config.nodeName() + "'"));
                     } else {
                         ctx.next();
                     }
