@@ -1,8 +1,8 @@
 package io.quarkiverse.level2pc;
 
 /**
- * CDI event fired when the node stops being ready. In this release that happens when it shuts down;
- * with replication it will also fire when the node loses its quorum.
+ * CDI event fired when the node stops being ready: fewer peers answer than {@code min-consensus} needs
+ * (writes then fail with {@link NotReadyException} after {@code ready-timeout}), or it shuts down.
  *
  * @param nodeName this node's name
  * @param reason why

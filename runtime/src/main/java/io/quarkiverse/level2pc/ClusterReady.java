@@ -1,8 +1,9 @@
 package io.quarkiverse.level2pc;
 
 /**
- * CDI event fired when the node becomes ready to serve reads and writes (its store is open and its
- * prepared branches are restored).
+ * CDI event fired when the node becomes ready to serve reads and writes: its store is open, its
+ * prepared branches are restored, and enough peers answer for {@code min-consensus}. Fired again each
+ * time the node becomes ready after a {@link ClusterNotReady}.
  *
  * <pre>{@code
  * void onReady(@Observes ClusterReady e) { ... }

@@ -68,6 +68,14 @@ public class ErrorMappers {
         if (c != null) {
             return conflict(c);
         }
+        PeerUnavailableException p = io.quarkiverse.level2pc.Level2pcExceptions.find(e, PeerUnavailableException.class);
+        if (p != null) {
+            return peerUnavailable(p);
+        }
+        LockWaitTimeoutException l = io.quarkiverse.level2pc.Level2pcExceptions.find(e, LockWaitTimeoutException.class);
+        if (l != null) {
+            return lockWait(l);
+        }
         LOG.warn("transaction rolled back", e);
         return ApiError.response(Response.Status.INTERNAL_SERVER_ERROR, "rolled back", e.getMessage());
     }

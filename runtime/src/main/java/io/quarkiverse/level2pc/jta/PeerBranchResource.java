@@ -147,7 +147,9 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         try {
             c = call.get();
         } catch (RuntimeException e) {
-            onUnreachable.accept(peer, e.getMessage());
+            if (e instanceof PeerUnavailableException) {
+                onUnreachable.accept(peer, e.getMessage());
+            }
             LOG.warnf("%s of %s on peer %s failed (%s); recovery will finish it", commit ? "Commit" : "Rollback", id, peer,
                     e.getMessage());
             throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
@@ -163,7 +165,7 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         try {
             c = commit ? client.commit(peer, id) : client.rollback(peer, id);
         } catch (RuntimeException e) {
-            if (onUnreachable != null) {
+            if (onUnreachable != null && e instanceof PeerUnavailableException) {
                 onUnreachable.accept(peer, e.getMessage());
             }
             LOG.warnf("%s of %s on peer %s failed (%s); recovery will retry", commit ? "Commit" : "Rollback", id, peer,

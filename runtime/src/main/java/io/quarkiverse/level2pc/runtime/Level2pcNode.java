@@ -329,6 +329,14 @@ public class Level2pcNode implements Cluster {
         if (config.heartbeatInterval().isNegative() || config.heartbeatInterval().isZero()) {
             problems.add("quarkus.level-2pc.heartbeat-interval=" + config.heartbeatInterval() + " must be positive");
         }
+        long httpLimit = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.http.limits.max-body-size", io.quarkus.runtime.configuration.MemorySize.class)
+                .map(io.quarkus.runtime.configuration.MemorySize::asLongValue).orElse(10240L * 1024);
+        if (config.maxMessageSize().asLongValue() > httpLimit) {
+            problems.add("quarkus.level-2pc.max-message-size (" + config.maxMessageSize().asLongValue()
+                    + " bytes) exceeds quarkus.http.limits.max-body-size (" + httpLimit
+                    + " bytes), which Quarkus applies first: raise quarkus.http.limits.max-body-size or lower max-message-size");
+        }
         if (config.failAfter() < 1) {
             problems.add("quarkus.level-2pc.fail-after=" + config.failAfter() + " must be at least 1");
         }

@@ -16,6 +16,7 @@ import io.quarkiverse.level2pc.ClusterError;
 import io.quarkiverse.level2pc.PeerConnected;
 import io.quarkiverse.level2pc.PeerDisconnected;
 import io.quarkiverse.level2pc.PeerFailed;
+import io.quarkiverse.level2pc.PeerRefusedException;
 import io.quarkiverse.level2pc.PeerReconnecting;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
@@ -111,6 +112,8 @@ public final class PeerMonitor implements AutoCloseable {
                 } else {
                     connected(p, h.node());
                 }
+            } catch (PeerRefusedException e) {
+                refused(p, "refuses this node: " + e.getMessage());
             } catch (RuntimeException e) {
                 failed(p, String.valueOf(e.getMessage()));
             }

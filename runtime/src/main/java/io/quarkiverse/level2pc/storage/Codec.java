@@ -119,7 +119,7 @@ public final class Codec {
         }
     }
 
-    /** A list of branch ids: {@code count (branch-len branch)*}. */
+    /** A list of branch ids: {@code count branch*} (each branch as {@link #encodeBranch} writes it). */
     public static byte[] encodeBranches(java.util.List<BranchId> ids) {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bos)) {

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
+import io.quarkiverse.level2pc.PeerRefusedException;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.TxWork;
@@ -121,10 +122,10 @@ public final class PeerClient {
                 }
                 throw new PeerUnavailableException(where + detail);
             case 401:
-                throw new PeerUnavailableException(where + "refused our authentication: " + detail
+                throw new PeerRefusedException(where + "refused our authentication: " + detail
                         + " (all nodes must share quarkus.level-2pc.cluster-secret)");
             case 412:
-                throw new PeerUnavailableException(where + detail);
+                throw new PeerRefusedException(where + detail);
             default:
                 if (s >= 500) {
                     throw new PeerUnavailableException(where + "HTTP " + s + ": " + detail);

@@ -16,8 +16,9 @@ package io.quarkiverse.level2pc.transport;
  * </pre>
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
- * branch, 409 conflict, 412 other cluster or protocol version, 413 body too large, 503 not ready or lock
- * wait timeout. Every handler is idempotent.
+ * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
+ * version, 413 body too large ({@code max-message-size}), 415 not {@code application/octet-stream},
+ * 500 internal error or corrupted store, 503 not ready or lock wait timeout. Every handler is idempotent.
  */
 public final class PeerProtocol {
 

@@ -62,7 +62,10 @@ public class PeerRoutes {
                 }, false).onFailure(ctx::fail));
     }
 
-    /** Peer calls never block for long (no lock waits at prepare), so a small pool suffices. */
+    /**
+     * Peer calls are short (a prepare never waits for a lock; only a one-phase commit, which the
+     * extension's own coordinators never send to peers, may wait up to {@code lock-wait-timeout}).
+     */
     static final int PEER_WORKERS = 16;
 
     private void handle(RoutingContext ctx, PeerAuth auth) {

@@ -57,6 +57,8 @@ public final class RestPeerTransport implements PeerTransport {
             return new PeerResponse(r.statusCode(), r.body());
         } catch (HttpTimeoutException e) {
             throw new PeerUnavailableException("peer " + peer + " did not answer " + request.operation() + " within " + timeout, e);
+        } catch (java.net.ConnectException e) {
+            throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): connection refused", e);
         } catch (IOException e) {
             throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): " + e, e);
         } catch (InterruptedException e) {

@@ -86,9 +86,10 @@ public interface Level2pcConfig {
 
     /**
      * The largest peer-protocol request body a node accepts (a prepare carries all of a transaction's
-     * writes). Larger requests are refused with 413.
+     * writes, so this bounds the size of a replicated transaction). Larger requests are refused with 413.
+     * Must not exceed `quarkus.http.limits.max-body-size` (default 10240K), which Quarkus applies first.
      */
-    @WithDefault("64M")
+    @WithDefault("10M")
     io.quarkus.runtime.configuration.MemorySize maxMessageSize();
 
     /**

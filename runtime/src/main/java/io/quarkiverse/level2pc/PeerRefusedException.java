@@ -1,0 +1,20 @@
+package io.quarkiverse.level2pc;
+
+/**
+ * A peer answered but refused this node: it does not accept its authentication (different
+ * {@code quarkus.level-2pc.cluster-secret}), or belongs to another cluster or protocol version. Not
+ * fixed by retrying: an operator must align the configuration. The peer is not counted as connected
+ * meanwhile (a {@link ClusterError} event is fired).
+ */
+public class PeerRefusedException extends PeerUnavailableException {
+    private static final long serialVersionUID = 1L;
+
+    public PeerRefusedException(String message) {
+        super(message);
+    }
+
+    @Override
+    public boolean isRetryable() {
+        return false;
+    }
+}
