@@ -115,10 +115,15 @@ class PeerClientTest {
                 .isExactlyInstanceOf(PeerUnavailableException.class).hasMessageContaining("node is not open");
         assertThatThrownBy(() -> answering(500, "internal error", "boom").prepare(PEER, B, WORK))
                 .isExactlyInstanceOf(PeerUnavailableException.class).hasMessageContaining("HTTP 500").hasMessageContaining("boom");
+    }
+
+    @Test
+    void aPeerRefusingThisNodeIsPeerRefusedAndNotRetryable() {
         assertThatThrownBy(() -> answering(412, "other cluster", "cluster 'a', the caller 'b'").hello(PEER))
-                .isExactlyInstanceOf(PeerUnavailableException.class).hasMessageContaining("cluster 'a'");
+                .isExactlyInstanceOf(io.quarkiverse.level2pc.PeerRefusedException.class).hasMessageContaining("cluster 'a'")
+                .satisfies(e -> assertThat(((io.quarkiverse.level2pc.Level2pcException) e).isRetryable()).isFalse());
         assertThatThrownBy(() -> answering(401, "unauthorized", "bad signature").hello(PEER))
-                .isExactlyInstanceOf(PeerUnavailableException.class)
+                .isExactlyInstanceOf(io.quarkiverse.level2pc.PeerRefusedException.class)
                 .hasMessageContaining("bad signature")
                 .hasMessageContaining("quarkus.level-2pc.cluster-secret");
     }
