@@ -55,13 +55,8 @@ public final class LocalBranchResource extends AbstractNodeResource {
         }
         try {
             return node.prepare(id, ctx.freeze()) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
-        } catch (ConflictException e) {
-            ctx.fail(e);
-            throw xa(XAException.XA_RBROLLBACK, e);
         } catch (RuntimeException e) {
-            ctx.fail(e);
-            LOG.errorf(e, "Prepare of %s failed on node '%s'", id, node.nodeName());
-            throw xa(XAException.XAER_RMERR, e);
+            throw votedNo(ctx, e, XAException.XAER_RMERR, "Prepare of " + id + " failed on node '" + node.nodeName() + "'");
         }
     }
 
@@ -71,16 +66,9 @@ public final class LocalBranchResource extends AbstractNodeResource {
         if (onePhase) {
             try {
                 node.commitOnePhase(id, ctx.freeze());
-            } catch (ConflictException e) {
-                ctx.fail(e);
-                throw xa(XAException.XA_RBROLLBACK, e);
-            } catch (LockWaitTimeoutException e) {
-                ctx.fail(e);
-                throw xa(XAException.XA_RBTIMEOUT, e);
             } catch (RuntimeException e) {
-                ctx.fail(e);
-                LOG.errorf(e, "One-phase commit of %s failed on node '%s'", id, node.nodeName());
-                throw xa(XAException.XAER_RMERR, e);
+                throw votedNo(ctx, e, XAException.XAER_RMERR,
+                        "One-phase commit of " + id + " failed on node '" + node.nodeName() + "'");
             }
             return;
         }
@@ -137,6 +125,26 @@ public final class LocalBranchResource extends AbstractNodeResource {
 
 
 
+
+    /**
+     * Maps a failed prepare or one-phase commit onto XA and remembers it in the context (for the
+     * exception the application sees): a conflict is {@code XA_RBROLLBACK}, a lock wait timeout
+     * {@code XA_RBTIMEOUT} (both: nothing applied, no rollback call follows), anything else
+     * {@code otherwise}, logged with {@code what} when it is an error of the resource manager.
+     */
+    static XAException votedNo(TxContext ctx, RuntimeException e, int otherwise, String what) {
+        ctx.fail(e);
+        if (e instanceof ConflictException) {
+            return xa(XAException.XA_RBROLLBACK, e);
+        }
+        if (e instanceof LockWaitTimeoutException) {
+            return xa(XAException.XA_RBTIMEOUT, e);
+        }
+        if (otherwise == XAException.XAER_RMERR) {
+            LOG.error(what, e);
+        }
+        return xa(otherwise, e);
+    }
 
     static XAException xa(int code, Throwable cause) {
         XAException e = new XAException(code);

@@ -7,8 +7,6 @@ import javax.transaction.xa.Xid;
 
 import org.jboss.logging.Logger;
 
-import io.quarkiverse.level2pc.ConflictException;
-import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.runtime.LocalNode;
@@ -81,20 +79,11 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         BranchId id = XidValue.branchOf(xid);
         try {
             return fanout.awaitPrepare(peer, ctx::freeze) == LocalNode.Vote.READ_ONLY ? XA_RDONLY : XA_OK;
-        } catch (ConflictException e) {
-            ctx.fail(e);
-            throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
-        } catch (LockWaitTimeoutException e) {
-            ctx.fail(e);
-            throw LocalBranchResource.xa(XAException.XA_RBTIMEOUT, e);
         } catch (PeerUnavailableException e) {
-            ctx.fail(e);
             onUnreachable.accept(peer, e.getMessage());
-            throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+            throw LocalBranchResource.votedNo(ctx, e, XAException.XAER_RMFAIL, null);
         } catch (RuntimeException e) {
-            ctx.fail(e);
-            LOG.errorf(e, "Prepare of %s on peer %s failed", id, peer);
-            throw LocalBranchResource.xa(XAException.XAER_RMERR, e);
+            throw LocalBranchResource.votedNo(ctx, e, XAException.XAER_RMERR, "Prepare of " + id + " on peer " + peer + " failed");
         }
     }
 
@@ -108,16 +97,9 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         if (onePhase) {
             try {
                 fanout.commitOnePhase(peer, id, ctx.freeze());
-            } catch (ConflictException e) {
-                ctx.fail(e);
-                throw LocalBranchResource.xa(XAException.XA_RBROLLBACK, e);
-            } catch (LockWaitTimeoutException e) {
-                ctx.fail(e);
-                throw LocalBranchResource.xa(XAException.XA_RBTIMEOUT, e);
             } catch (RuntimeException e) {
-                // The outcome is unknown: the peer may or may not have applied it.
-                ctx.fail(e);
-                throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
+                // Other than a conflict, the outcome is unknown: the peer may or may not have applied it.
+                throw LocalBranchResource.votedNo(ctx, e, XAException.XAER_RMFAIL, null);
             }
             return;
         }

@@ -15,7 +15,7 @@ import io.quarkiverse.level2pc.transport.PeerClient;
  * commit and rollback are forwarded. An unreachable peer lists nothing this pass (recovery tries again
  * at its next pass).
  */
-public final class PeerRecoveryResource extends AbstractNodeResource {
+public final class PeerRecoveryResource extends AbstractRecoveryResource {
 
     private static final Logger LOG = Logger.getLogger(PeerRecoveryResource.class);
 
@@ -50,23 +50,9 @@ public final class PeerRecoveryResource extends AbstractNodeResource {
         PeerBranchResource.secondPhase(client, peer, XidValue.branchOf(xid), false, null);
     }
 
-    @Override
-    public int prepare(Xid xid) throws XAException {
-        throw new XAException(XAException.XAER_PROTO);
-    }
 
-    @Override
-    public void start(Xid xid, int flags) throws XAException {
-        throw new XAException(XAException.XAER_PROTO);
-    }
 
-    @Override
-    public void end(Xid xid, int flags) {
-    }
 
-    @Override
-    public void forget(Xid xid) {
-    }
 
     @Override
     public String toString() {

@@ -16,7 +16,7 @@ import io.quarkiverse.level2pc.runtime.LocalNode;
  * prepared branch; commit and rollback complete it; an unknown branch answers {@code XAER_NOTA},
  * which recovery counts as done. Resolves the node lazily: recovery may scan before the store opens.
  */
-public final class RecoveryResource extends AbstractNodeResource {
+public final class RecoveryResource extends AbstractRecoveryResource {
 
     private final Supplier<LocalNode> node;
 
@@ -55,23 +55,9 @@ public final class RecoveryResource extends AbstractNodeResource {
         return n;
     }
 
-    @Override
-    public int prepare(Xid xid) throws XAException {
-        throw new XAException(XAException.XAER_PROTO);
-    }
 
-    @Override
-    public void start(Xid xid, int flags) throws XAException {
-        throw new XAException(XAException.XAER_PROTO);
-    }
 
-    @Override
-    public void end(Xid xid, int flags) {
-    }
 
-    @Override
-    public void forget(Xid xid) {
-    }
 
 
 
