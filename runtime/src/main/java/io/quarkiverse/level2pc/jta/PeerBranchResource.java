@@ -103,7 +103,7 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
             }
             return;
         }
-        complete(() -> fanout.awaitCommit(peer), id, true);
+        complete(() -> fanout.awaitCommit(peer), peer, id, true, false, onUnreachable);
     }
 
     @Override
@@ -112,7 +112,7 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
             secondPhase(restoredClient(), peer, XidValue.branchOf(xid), false, null);
             return;
         }
-        complete(() -> fanout.awaitRollback(peer), XidValue.branchOf(xid), false);
+        complete(() -> fanout.awaitRollback(peer), peer, XidValue.branchOf(xid), false, false, onUnreachable);
     }
 
     private static PeerClient restoredClient() throws XAException {
@@ -124,37 +124,31 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         return c;
     }
 
-    private void complete(java.util.function.Supplier<LocalNode.Completion> call, BranchId id, boolean commit) throws XAException {
+    /** A second-phase call to a peer for a branch restored by recovery (no transaction context). */
+    static void secondPhase(PeerClient client, URI peer, BranchId id, boolean commit,
+            java.util.function.BiConsumer<URI, String> onUnreachable) throws XAException {
+        complete(() -> commit ? client.commit(peer, id) : client.rollback(peer, id), peer, id, commit, true, onUnreachable);
+    }
+
+    /**
+     * Runs a second-phase call and maps it onto XA: a failure is {@code XAER_RMFAIL} (Narayana keeps its
+     * log and recovery retries); an unknown branch is {@code XAER_NOTA} for a commit, and for a recovered
+     * rollback (both count as done). A live rollback of a branch the peer never prepared is simply done.
+     */
+    private static void complete(java.util.function.Supplier<LocalNode.Completion> call, URI peer, BranchId id, boolean commit,
+            boolean recovered, java.util.function.BiConsumer<URI, String> onUnreachable) throws XAException {
         LocalNode.Completion c;
         try {
             c = call.get();
         } catch (RuntimeException e) {
-            if (e instanceof PeerUnavailableException) {
+            if (onUnreachable != null && e instanceof PeerUnavailableException) {
                 onUnreachable.accept(peer, e.getMessage());
             }
             LOG.warnf("%s of %s on peer %s failed (%s); recovery will finish it", commit ? "Commit" : "Rollback", id, peer,
                     e.getMessage());
             throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
         }
-        if (commit && c == LocalNode.Completion.UNKNOWN) {
-            throw new XAException(XAException.XAER_NOTA);
-        }
-    }
-
-    static void secondPhase(PeerClient client, URI peer, BranchId id, boolean commit,
-            java.util.function.BiConsumer<URI, String> onUnreachable) throws XAException {
-        LocalNode.Completion c;
-        try {
-            c = commit ? client.commit(peer, id) : client.rollback(peer, id);
-        } catch (RuntimeException e) {
-            if (onUnreachable != null && e instanceof PeerUnavailableException) {
-                onUnreachable.accept(peer, e.getMessage());
-            }
-            LOG.warnf("%s of %s on peer %s failed (%s); recovery will retry", commit ? "Commit" : "Rollback", id, peer,
-                    e.getMessage());
-            throw LocalBranchResource.xa(XAException.XAER_RMFAIL, e);
-        }
-        if (c == LocalNode.Completion.UNKNOWN) {
+        if (c == LocalNode.Completion.UNKNOWN && (commit || recovered)) {
             throw new XAException(XAException.XAER_NOTA);
         }
     }

@@ -1,9 +1,7 @@
 package io.quarkiverse.level2pc.jta;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -130,10 +128,6 @@ final class PeerFanout {
     /** A one-phase commit is sent on its own: it only happens when every other branch voted read-only. */
     LocalNode.Completion commitOnePhase(URI peer, BranchId id, TxWork work) {
         return client.commitOnePhase(peer, id, work);
-    }
-
-    synchronized List<URI> peers() {
-        return new ArrayList<>(slots.keySet());
     }
 
     private synchronized Slot slot(URI peer) {

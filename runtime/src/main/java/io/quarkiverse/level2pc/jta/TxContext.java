@@ -82,10 +82,6 @@ public final class TxContext {
         return new TreeMap<>(sub);
     }
 
-    public synchronized boolean hasReads() {
-        return !readVersions.isEmpty();
-    }
-
     /** Freezes the context and returns what must be prepared; no write is accepted afterwards. */
     public synchronized TxWork freeze() {
         frozen = true;

@@ -3,7 +3,6 @@ package io.quarkiverse.level2pc.storage;
 import static java.util.Objects.requireNonNull;
 
 import java.io.Closeable;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -274,10 +273,5 @@ public final class LevelStore implements Closeable {
         } catch (IOException | RuntimeException ignored) {
             // best effort: nothing useful to do when releasing a snapshot or iterator fails
         }
-    }
-
-    /** Used by tests to find what the store wrote. */
-    File file() {
-        return dir.toFile();
     }
 }

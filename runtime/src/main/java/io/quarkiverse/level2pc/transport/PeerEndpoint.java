@@ -1,6 +1,5 @@
 package io.quarkiverse.level2pc.transport;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -156,9 +155,5 @@ public final class PeerEndpoint {
         MalformedRequest(String message) {
             super(message);
         }
-    }
-
-    static String text(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
