@@ -13,6 +13,7 @@ import org.jboss.jandex.DotName;
 
 import io.quarkiverse.level2pc.Database;
 import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.runtime.AdminRoutes;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
@@ -48,7 +49,7 @@ class Level2pcProcessor {
     @BuildStep
     AdditionalBeanBuildItem beans() {
         return AdditionalBeanBuildItem.builder()
-                .addBeanClasses(Level2pcNode.class, Database.class, PeerRoutes.class, PeerTransportProducer.class)
+                .addBeanClasses(Level2pcNode.class, Database.class, PeerRoutes.class, AdminRoutes.class, PeerTransportProducer.class)
                 .setUnremovable()
                 .build();
     }

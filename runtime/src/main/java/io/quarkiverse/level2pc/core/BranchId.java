@@ -33,6 +33,26 @@ public record BranchId(int formatId, Bytes gtrid, Bytes bqual) {
         return gtrid;
     }
 
+    /**
+     * Parses the {@link #toString()} form, {@code formatId:gtrid-hex:bqual-hex}.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static BranchId parse(String text) {
+        String[] parts = text.split(":", -1);
+        if (parts.length != 3) {
+            throw new IllegalArgumentException("a branch id is formatId:gtrid-hex:bqual-hex, got '" + text + "'");
+        }
+        try {
+            HexFormat hex = HexFormat.of();
+            return new BranchId(Integer.parseInt(parts[0]), Bytes.wrap(hex.parseHex(parts[1])), Bytes.wrap(hex.parseHex(parts[2])));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the format id of branch '" + text + "' is not a number");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("branch '" + text + "' is not formatId:gtrid-hex:bqual-hex: " + e.getMessage());
+        }
+    }
+
     @Override
     public String toString() {
         HexFormat hex = HexFormat.of();

@@ -16,19 +16,43 @@ import io.quarkiverse.level2pc.runtime.LocalNode;
  * answers onto XA: a conflict is {@code XA_RBROLLBACK} (carrying the {@link ConflictException} as
  * its cause), a storage failure during prepare is {@code XAER_RMERR}, during commit
  * {@code XAER_RMFAIL} (Narayana keeps its log and recovery retries), an unknown branch is
- * {@code XAER_NOTA}. Deliberately not {@code Serializable} and never "the same RM" as another
- * resource: each node is its own branch.
+ * {@code XAER_NOTA}. Never "the same RM" as another resource: each node is its own branch.
+ *
+ * <p>
+ * Serializable, like the peer branches: Narayana then keeps the resource itself in its log, and its
+ * recovery completes the branch directly through the node registered with {@link #useForRecovery}.
+ * The node's in-doubt resolver may complete the branch first (it asks this node's Narayana for the
+ * outcome); the recovered commit then finds nothing and answers {@code XAER_NOTA}, which Narayana
+ * counts as done, instead of searching forever for a resource that lists the branch.
  */
-public final class LocalBranchResource extends AbstractNodeResource {
+public final class LocalBranchResource extends AbstractNodeResource implements java.io.Serializable {
 
+    private static final long serialVersionUID = 1L;
     private static final Logger LOG = Logger.getLogger(LocalBranchResource.class);
 
-    private final LocalNode node;
-    private final TxContext ctx;
+    /** The node used by instances that Narayana's recovery deserialized from its log. */
+    private static volatile java.util.function.Supplier<LocalNode> recoveryNode = () -> null;
+
+    private final transient LocalNode node;
+    private final transient TxContext ctx;
 
     public LocalBranchResource(LocalNode node, TxContext ctx) {
         this.node = node;
         this.ctx = ctx;
+    }
+
+    /** Lets branches restored from Narayana's log reach the open node. Set by the node at startup. */
+    public static void useForRecovery(java.util.function.Supplier<LocalNode> node) {
+        recoveryNode = node;
+    }
+
+    /** The live node, or for a restored branch the open node; {@code XAER_RMFAIL} while it is not open. */
+    private LocalNode node() throws XAException {
+        LocalNode n = node != null ? node : recoveryNode.get();
+        if (n == null || !n.isOpen()) {
+            throw new XAException(XAException.XAER_RMFAIL);
+        }
+        return n;
     }
 
     @Override
@@ -63,6 +87,10 @@ public final class LocalBranchResource extends AbstractNodeResource {
     @Override
     public void commit(Xid xid, boolean onePhase) throws XAException {
         BranchId id = XidValue.branchOf(xid);
+        if (ctx == null) {
+            completeSecondPhase(node(), id, true);
+            return;
+        }
         if (onePhase) {
             try {
                 node.commitOnePhase(id, ctx.freeze());
@@ -83,6 +111,10 @@ public final class LocalBranchResource extends AbstractNodeResource {
     @Override
     public void rollback(Xid xid) throws XAException {
         BranchId id = XidValue.branchOf(xid);
+        if (ctx == null) {
+            completeSecondPhase(node(), id, false);
+            return;
+        }
         PeerFanout peers = ctx.fanout();
         if (peers != null) {
             peers.startRollbacks();
@@ -105,26 +137,42 @@ public final class LocalBranchResource extends AbstractNodeResource {
         try {
             c = commit ? node.commit(id) : node.rollback(id);
         } catch (RuntimeException e) {
+            io.quarkiverse.level2pc.core.Outcome byHand = node.heuristicOutcome(id);
+            if (byHand != null) {
+                throw heuristic(byHand, commit, id, node.nodeName());
+            }
             LOG.errorf(e, "%s of %s failed on node '%s'; recovery will retry", commit ? "Commit" : "Rollback", id, node.nodeName());
             throw xa(XAException.XAER_RMFAIL, e);
         }
         if (c == LocalNode.Completion.UNKNOWN) {
-            throw new XAException(XAException.XAER_NOTA);
+            io.quarkiverse.level2pc.core.Outcome byHand = node.heuristicOutcome(id);
+            throw byHand != null ? heuristic(byHand, commit, id, node.nodeName()) : new XAException(XAException.XAER_NOTA);
         }
     }
 
+    /**
+     * The branch was decided by an operator ({@code byHand}) before the coordinator's decision arrived:
+     * the same decision counts as done, the other one is reported to Narayana as a heuristic outcome.
+     */
+    static XAException heuristic(io.quarkiverse.level2pc.core.Outcome byHand, boolean commit, BranchId id, String where) {
+        boolean committedByHand = byHand == io.quarkiverse.level2pc.core.Outcome.COMMITTED;
+        if (committedByHand == commit) {
+            return new XAException(XAException.XAER_NOTA);
+        }
+        LOG.errorf("Branch %s on node '%s' was %s by an operator, but its coordinator decided to %s it: heuristic outcome",
+                id, where, committedByHand ? "committed" : "rolled back", commit ? "commit" : "roll back");
+        return new XAException(committedByHand ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
+    }
+
     @Override
-    public void forget(Xid xid) {
-        // No heuristic decisions are taken by this resource, so there is nothing to forget.
+    public void forget(Xid xid) throws XAException {
+        node().forgetHeuristic(XidValue.branchOf(xid));
     }
 
     @Override
     public Xid[] recover(int flag) {
-        return RecoveryResource.recoverFrom(node, flag);
+        return RecoveryResource.recoverFrom(node != null ? node : recoveryNode.get(), flag);
     }
-
-
-
 
     /**
      * Maps a failed prepare or one-phase commit onto XA and remembers it in the context (for the

@@ -140,6 +140,9 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         LocalNode.Completion c;
         try {
             c = call.get();
+        } catch (PeerClient.HeuristicOutcome e) {
+            LOG.errorf("%s of %s on peer %s: %s", commit ? "Commit" : "Rollback", id, peer, e.getMessage());
+            throw new XAException(e.committed() ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
         } catch (RuntimeException e) {
             if (onUnreachable != null && e instanceof PeerUnavailableException) {
                 onUnreachable.accept(peer, e.getMessage());

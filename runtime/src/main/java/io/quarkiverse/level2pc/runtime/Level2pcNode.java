@@ -80,6 +80,7 @@ public class Level2pcNode implements Cluster {
     private PeerEndpoint endpoint;
     private TxEnlistment enlistment;
     private XAResourceRecovery recovery;
+    private InDoubtResolver resolver;
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
         start();
@@ -115,6 +116,7 @@ public class Level2pcNode implements Cluster {
         peers = peerUris(config);
         client = new PeerClient(transport, config.nodeName());
         io.quarkiverse.level2pc.jta.PeerBranchResource.useForRecovery(client);
+        io.quarkiverse.level2pc.jta.LocalBranchResource.useForRecovery(this::nodeIfOpen);
         endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName(),
                 b -> io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(b, config.nodeName()).name());
         enlistment = new TxEnlistment(tm, tsr, () -> node, config.nodeName(), this);
@@ -127,6 +129,10 @@ public class Level2pcNode implements Cluster {
         javax.transaction.xa.XAResource[] resources = recoverable.toArray(javax.transaction.xa.XAResource[]::new);
         recovery = () -> resources;
         recoveryRegistry.addXAResourceRecovery(recovery);
+        useRecoveryPeriod(config.recoveryPeriod());
+        resolver = new InDoubtResolver(node, client, peers, this::peerNamed,
+                b -> io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(b, config.nodeName()), config.inDoubtAfter());
+        resolver.start(config.recoveryPeriod());
         opened.countDown();
         LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
                 dataDir.resolve("leveldb").toAbsolutePath(), node.prepared().size(), peers.size());
@@ -138,6 +144,31 @@ public class Level2pcNode implements Cluster {
                     events::fire, this::readinessChanged);
             monitor.start();
         }
+    }
+
+    /**
+     * Narayana's periodic recovery re-reads its period before every wait: after the first (Narayana's own)
+     * wait it follows {@code recovery-period}, unless the operator set Narayana's property explicitly.
+     */
+    private static void useRecoveryPeriod(java.time.Duration period) {
+        if (System.getProperty("RecoveryEnvironmentBean.periodicRecoveryPeriod") == null) {
+            int seconds = (int) Math.max(1, (period.toMillis() + 999) / 1000);
+            com.arjuna.ats.arjuna.common.recoveryPropertyManager.getRecoveryEnvironmentBean().setPeriodicRecoveryPeriod(seconds);
+        }
+    }
+
+    /** The base URI of the connected peer called {@code nodeName}, or {@code null}. */
+    private java.net.URI peerNamed(String nodeName) {
+        PeerMonitor m = monitor;
+        if (m == null) {
+            return null;
+        }
+        for (PeerMonitor.PeerStatus p : m.status()) {
+            if (nodeName.equals(p.node())) {
+                return p.uri();
+            }
+        }
+        return null;
     }
 
     /** Recomputes readiness and fires ClusterReady / ClusterNotReady on a change. */
@@ -255,6 +286,9 @@ public class Level2pcNode implements Cluster {
         if (monitor != null) {
             monitor.close();
         }
+        if (resolver != null) {
+            resolver.close();
+        }
         peerExecutor.shutdown();
         synchronized (readiness) {
             ready = false;
@@ -345,6 +379,12 @@ public class Level2pcNode implements Cluster {
         }
         if (config.prepareTimeout().isNegative() || config.prepareTimeout().isZero()) {
             problems.add("quarkus.level-2pc.prepare-timeout=" + config.prepareTimeout() + " must be positive");
+        }
+        if (config.recoveryPeriod().toMillis() < 100) {
+            problems.add("quarkus.level-2pc.recovery-period=" + config.recoveryPeriod() + " must be at least 100ms");
+        }
+        if (config.inDoubtAfter().isNegative()) {
+            problems.add("quarkus.level-2pc.in-doubt-after=" + config.inDoubtAfter() + " must not be negative");
         }
         if (config.readyTimeout().isNegative()) {
             problems.add("quarkus.level-2pc.ready-timeout=" + config.readyTimeout() + " must not be negative");

@@ -58,6 +58,10 @@ public final class LocalNode implements Closeable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition released = lock.newCondition();
     private final Participant participant = new Participant(10_000);
+    /** When each prepared branch became durable here (wall clock, for ages shown to operators). */
+    private final java.util.Map<BranchId, Long> preparedSince = new java.util.HashMap<>();
+    /** Branches an operator decided by hand (heuristic outcomes), kept in the store. */
+    private final java.util.Map<BranchId, Outcome> heuristics = new java.util.HashMap<>();
 
     private LocalNode(LevelStore store, String nodeName, Duration lockWaitTimeout) {
         this.store = store;
@@ -81,9 +85,12 @@ public final class LocalNode implements Closeable {
             }
             LocalNode node = new LocalNode(store, nodeName, lockWaitTimeout);
             List<Codec.PrepareRecord> records = store.loadPrepared();
+            long now = System.currentTimeMillis();
             for (Codec.PrepareRecord r : records) {
                 node.participant.restore(r.branch(), r.work());
+                node.preparedSince.put(r.branch(), now);
             }
+            node.heuristics.putAll(store.loadHeuristics());
             if (!records.isEmpty()) {
                 LOG.warnf("Node '%s' restored %d prepared transaction branch(es) with their locks; they stay in doubt until "
                         + "Narayana's recovery completes them", nodeName, records.size());
@@ -170,6 +177,7 @@ public final class LocalNode implements Closeable {
                     store.persistPrepare(id, work);
                     inLock(() -> {
                         participant.persisted(id);
+                        preparedSince.put(id, System.currentTimeMillis());
                         return null;
                     });
                 } catch (RuntimeException e) {
@@ -252,6 +260,65 @@ public final class LocalNode implements Closeable {
         return inLock(participant::prepared);
     }
 
+    /** A prepared branch waiting for its coordinator's decision, as operators see it. */
+    public record InDoubt(BranchId branch, String coordinator, long preparedAtMillis, int writes) {
+        /** How long the branch has been prepared (since this node's restart for a restored one). */
+        public long ageMillis(long nowMillis) {
+            return Math.max(0, nowMillis - preparedAtMillis);
+        }
+    }
+
+    /** Every prepared, undecided branch, oldest first. */
+    public List<InDoubt> inDoubt() {
+        List<InDoubt> result = inLock(() -> {
+            List<InDoubt> list = new java.util.ArrayList<>();
+            for (BranchId id : participant.prepared()) {
+                TxWork w = participant.work(id);
+                list.add(new InDoubt(id, w.coordinator(), preparedSince.getOrDefault(id, 0L), w.writes().size()));
+            }
+            return list;
+        });
+        result.sort(java.util.Comparator.comparingLong(InDoubt::preparedAtMillis));
+        return result;
+    }
+
+    /**
+     * An operator's decision for a branch in doubt (a heuristic decision): recorded durably first,
+     * logged as an error, then carried out. A coordinator that later sends the other decision is told
+     * so (see {@link #heuristicOutcome}).
+     *
+     * @throws IllegalArgumentException if the branch is not prepared here
+     */
+    public Completion decideHeuristically(BranchId id, boolean commit) {
+        if (!inLock(() -> participant.state(id) == Participant.State.PREPARED)) {
+            throw new IllegalArgumentException("branch " + id + " is not in doubt on node '" + nodeName + "'");
+        }
+        Outcome outcome = commit ? Outcome.COMMITTED : Outcome.ROLLED_BACK;
+        store.recordHeuristic(id, outcome == Outcome.COMMITTED, System.currentTimeMillis());
+        inLock(() -> heuristics.put(id, outcome));
+        LOG.errorf("HEURISTIC DECISION on node '%s': branch %s of coordinator '%s' %s by an operator, without its "
+                + "coordinator's decision; if the coordinator decided otherwise the nodes now differ for its keys",
+                nodeName, id, coordinatorOf(id), commit ? "COMMITTED" : "ROLLED BACK");
+        return commit ? commit(id) : rollback(id);
+    }
+
+    /** The operator's decision for {@code id}, if one was taken by hand, else {@code null}. */
+    public Outcome heuristicOutcome(BranchId id) {
+        return inLock(() -> heuristics.get(id));
+    }
+
+    /** Every heuristic decision on record. */
+    public java.util.Map<BranchId, Outcome> heuristics() {
+        return inLock(() -> new java.util.HashMap<>(heuristics));
+    }
+
+    /** The coordinator forgot a heuristic outcome (XA {@code forget}): drop its record. */
+    public void forgetHeuristic(BranchId id) {
+        if (inLock(() -> heuristics.remove(id)) != null) {
+            store.deleteHeuristic(id);
+        }
+    }
+
     private Completion complete(Step step) {
         if (step instanceof Step.Apply a) {
             try {
@@ -292,6 +359,7 @@ public final class LocalNode implements Closeable {
     private void finish(BranchId id, Outcome outcome) {
         inLock(() -> {
             participant.finished(id, outcome);
+            preparedSince.remove(id);
             released.signalAll();
             return null;
         });

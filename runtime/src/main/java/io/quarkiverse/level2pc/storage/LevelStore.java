@@ -148,6 +148,52 @@ public final class LevelStore implements Closeable {
         });
     }
 
+    private static final String HEURISTIC = "heuristic/";
+
+    private static byte[] heuristicKey(BranchId id) {
+        byte[] prefix = KeySpace.metaKey(HEURISTIC);
+        byte[] branch = Codec.encodeBranch(id);
+        byte[] k = Arrays.copyOf(prefix, prefix.length + branch.length);
+        System.arraycopy(branch, 0, k, prefix.length, branch.length);
+        return k;
+    }
+
+    /**
+     * Records, synced, that an operator decided a branch by hand (a heuristic decision), before it is
+     * carried out: the record outlives the branch so a coordinator that decided otherwise is told.
+     */
+    public void recordHeuristic(BranchId id, boolean committed, long atMillis) {
+        byte[] value = ((committed ? "COMMITTED " : "ROLLED_BACK ") + atMillis).getBytes(StandardCharsets.UTF_8);
+        write(batch -> batch.put(heuristicKey(id), value));
+    }
+
+    /** Drops a heuristic record once the coordinator has forgotten it. */
+    public void deleteHeuristic(BranchId id) {
+        write(batch -> batch.delete(heuristicKey(id)));
+    }
+
+    /** Every heuristic decision on record. */
+    public Map<BranchId, io.quarkiverse.level2pc.core.Outcome> loadHeuristics() {
+        Map<BranchId, io.quarkiverse.level2pc.core.Outcome> result = new java.util.HashMap<>();
+        byte[] prefix = KeySpace.metaKey(HEURISTIC);
+        try (DBIterator it = db.iterator()) {
+            for (it.seek(prefix); it.hasNext();) {
+                Map.Entry<byte[], byte[]> e = it.next();
+                byte[] k = e.getKey();
+                if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
+                    break;
+                }
+                BranchId id = Codec.decodeBranch(Arrays.copyOfRange(k, prefix.length, k.length));
+                result.put(id, new String(e.getValue(), StandardCharsets.UTF_8).startsWith("COMMITTED")
+                        ? io.quarkiverse.level2pc.core.Outcome.COMMITTED
+                        : io.quarkiverse.level2pc.core.Outcome.ROLLED_BACK);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return result;
+    }
+
     /** Every prepare record on disk, in key order. */
     public List<Codec.PrepareRecord> loadPrepared() {
         List<Codec.PrepareRecord> records = new ArrayList<>();

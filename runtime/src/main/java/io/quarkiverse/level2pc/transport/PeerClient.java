@@ -115,6 +115,9 @@ public final class PeerClient {
                 if ("conflict".equals(error(r))) {
                     throw new ConflictException(detail);
                 }
+                if (PeerProtocol.HEURISTIC_COMMIT.equals(error(r)) || PeerProtocol.HEURISTIC_ROLLBACK.equals(error(r))) {
+                    throw new HeuristicOutcome(PeerProtocol.HEURISTIC_COMMIT.equals(error(r)), where + detail);
+                }
                 throw new IllegalStateException(where + detail);
             case 503:
                 if ("lock wait timeout".equals(error(r))) {
@@ -131,6 +134,22 @@ public final class PeerClient {
                     throw new PeerUnavailableException(where + "HTTP " + s + ": " + detail);
                 }
                 throw new Level2pcException(where + "refused the request, HTTP " + s + ": " + detail);
+        }
+    }
+
+    /** The peer's branch was decided by an operator, against the decision the coordinator sent. */
+    public static final class HeuristicOutcome extends Level2pcException {
+        private static final long serialVersionUID = 1L;
+        private final boolean committed;
+
+        HeuristicOutcome(boolean committed, String message) {
+            super(message);
+            this.committed = committed;
+        }
+
+        /** Whether the operator committed the branch (else rolled it back). */
+        public boolean committed() {
+            return committed;
         }
     }
 

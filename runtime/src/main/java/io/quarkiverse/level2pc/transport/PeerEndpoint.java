@@ -108,12 +108,35 @@ public final class PeerEndpoint {
             return PeerResponse.ok(PeerProtocol.DONE);
         }
         BranchId id = decodeBranch(rest);
-        return completion(local().commit(id), id);
+        PeerResponse byHand = decidedByHand(id, true);
+        return byHand != null ? byHand : completion(local().commit(id), id);
     }
 
     private PeerResponse rollback(PeerRequest request) {
         BranchId id = decodeBranch(request.body());
-        return completion(local().rollback(id), id);
+        PeerResponse byHand = decidedByHand(id, false);
+        return byHand != null ? byHand : completion(local().rollback(id), id);
+    }
+
+    /**
+     * The answer for a branch an operator decided by hand: done if the coordinator decided the same,
+     * else a 409 naming the heuristic outcome ({@value PeerProtocol#HEURISTIC_COMMIT} or
+     * {@value PeerProtocol#HEURISTIC_ROLLBACK}); {@code null} if no one decided it by hand.
+     */
+    private PeerResponse decidedByHand(BranchId id, boolean commit) {
+        io.quarkiverse.level2pc.core.Outcome byHand = local().heuristicOutcome(id);
+        if (byHand == null) {
+            return null;
+        }
+        boolean committed = byHand == io.quarkiverse.level2pc.core.Outcome.COMMITTED;
+        if (committed == commit) {
+            return PeerResponse.ok(PeerProtocol.DONE);
+        }
+        LOG.errorf("Coordinator decided to %s branch %s, which an operator %s by hand on node '%s': heuristic outcome",
+                commit ? "commit" : "roll back", id, committed ? "committed" : "rolled back", nodeName);
+        return PeerResponse.error(409, committed ? PeerProtocol.HEURISTIC_COMMIT : PeerProtocol.HEURISTIC_ROLLBACK,
+                "branch " + id + " was " + (committed ? "committed" : "rolled back") + " by an operator on node '" + nodeName
+                        + "' before the coordinator's decision arrived");
     }
 
     private PeerResponse recover(PeerRequest request) {

@@ -32,6 +32,11 @@ public final class PeerProtocol {
     public static final String RECOVER = "recover";
     public static final String OUTCOME = "outcome";
 
+    /** Error of a second-phase call for a branch an operator committed by hand. */
+    public static final String HEURISTIC_COMMIT = "heuristic commit";
+    /** Error of a second-phase call for a branch an operator rolled back by hand. */
+    public static final String HEURISTIC_ROLLBACK = "heuristic rollback";
+
     public static final String HEADER_NODE = "X-Level2pc-Node";
     public static final String HEADER_CLUSTER = "X-Level2pc-Cluster";
     public static final String HEADER_PROTOCOL = "X-Level2pc-Protocol";

@@ -132,6 +132,23 @@ public interface Level2pcConfig {
     Duration readyTimeout();
 
     /**
+     * How often the node looks for branches that stay in doubt (prepared here, no decision received)
+     * and resolves them by asking their coordinator. Also Narayana's periodic recovery period (rounded
+     * up to whole seconds), unless `RecoveryEnvironmentBean.periodicRecoveryPeriod` is set explicitly.
+     */
+    @WithDefault("2s")
+    Duration recoveryPeriod();
+
+    /**
+     * How long a branch may stay prepared on this node without a decision before the node asks its
+     * coordinator for the outcome (the callback site) and applies it. Asking is always safe (the
+     * coordinator answers "in progress" while it has not decided), so this only trades a few extra
+     * calls against how long the keys of a branch orphaned by a crash stay locked.
+     */
+    @WithDefault("5s")
+    Duration inDoubtAfter();
+
+    /**
      * LevelDB's limit of open table files.
      */
     @WithDefault("1000")

@@ -1,5 +1,7 @@
 package io.quarkiverse.level2pc.runtime.health;
 
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -15,12 +17,16 @@ import io.quarkiverse.level2pc.runtime.PeerMonitor;
 /**
  * The {@code level-2pc} readiness check: UP when the node's store is open and enough peers answer for
  * {@code min-consensus}. Its data names the node, the store directory, the number of in-doubt
- * (prepared, undecided) branches and the state of each peer. Never throws: a
+ * (prepared, undecided) branches, how many of them have waited longer than {@code in-doubt-after}
+ * (listing the oldest with coordinator and age), and the state of each peer. Never throws: a
  * failure is DOWN with a {@code reason}.
  */
 @Readiness
 @ApplicationScoped
 public class Level2pcHealthCheck implements HealthCheck {
+
+    /** How many waiting in-doubt branches the data lists (all are counted). */
+    static final int MAX_LISTED = 10;
 
     @Inject
     Level2pcNode node;
@@ -35,8 +41,18 @@ public class Level2pcHealthCheck implements HealthCheck {
                 String failure = node.failure();
                 return b.down().withData("reason", failure != null ? failure : "store not open").build();
             }
+            List<LocalNode.InDoubt> inDoubt = local.inDoubt();
+            long now = System.currentTimeMillis();
+            long after = node.config().inDoubtAfter().toMillis();
+            List<LocalNode.InDoubt> waiting = inDoubt.stream().filter(d -> d.ageMillis(now) >= after).toList();
             b.withData("store", local.store().directory().toAbsolutePath().toString())
-                    .withData("in-doubt", local.prepared().size());
+                    .withData("in-doubt", inDoubt.size())
+                    .withData("in-doubt-waiting", waiting.size());
+            // The oldest few, for an operator: their keys stay locked until the coordinator answers.
+            for (LocalNode.InDoubt d : waiting.subList(0, Math.min(waiting.size(), MAX_LISTED))) {
+                b.withData("in-doubt " + d.branch(), "coordinator '" + d.coordinator() + "', prepared "
+                        + d.ageMillis(now) / 1000 + " s ago, " + d.writes() + " write(s)");
+            }
             PeerMonitor monitor = node.monitor();
             if (monitor == null) {
                 return b.withData("peers", 0).up().build();
