@@ -74,7 +74,12 @@ public final class LocalNode implements Closeable {
      * served.
      */
     public static LocalNode open(Path leveldbDir, String nodeName, boolean sync, int maxOpenFiles, Duration lockWaitTimeout) {
-        LevelStore store = LevelStore.open(leveldbDir, sync, maxOpenFiles);
+        return open(LevelStore.open(leveldbDir, sync, maxOpenFiles), nodeName, lockWaitTimeout);
+    }
+
+    /** Runs the node over an opened store (closed again if restoring fails). */
+    public static LocalNode open(LevelStore store, String nodeName, Duration lockWaitTimeout) {
+        Path leveldbDir = store.directory();
         try {
             String owner = store.claimNodeName(nodeName);
             if (owner != null) {

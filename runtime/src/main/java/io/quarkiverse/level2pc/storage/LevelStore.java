@@ -57,6 +57,14 @@ public final class LevelStore implements Closeable {
      * @param sync whether commits and prepare records are synced to disk before returning
      */
     public static LevelStore open(Path dir, boolean sync, int maxOpenFiles) {
+        return open(dir, sync, maxOpenFiles, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * Opens the store with the LevelDB handle passed through {@code decorate} (the durability audit
+     * test records every write and its sync flag through it).
+     */
+    public static LevelStore open(Path dir, boolean sync, int maxOpenFiles, java.util.function.UnaryOperator<DB> decorate) {
         requireNonNull(dir, "dir is null");
         try {
             Files.createDirectories(dir);
@@ -71,7 +79,7 @@ public final class LevelStore implements Closeable {
                 // and native builds write the same format.
                 .compressionType(CompressionType.NONE);
         try {
-            DB db = Iq80DBFactory.factory.open(dir.toFile(), options);
+            DB db = decorate.apply(Iq80DBFactory.factory.open(dir.toFile(), options));
             return new LevelStore(db, dir, sync);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open LevelDB in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
@@ -281,20 +289,112 @@ public final class LevelStore implements Closeable {
     }
 
     private interface BatchFiller {
-        void fill(WriteBatch batch);
+        void fill(Ops batch);
     }
 
+    /** The writes of one caller, collected on its own thread before they join a group commit. */
+    private static final class Ops {
+        final List<byte[]> keys = new ArrayList<>(4);
+        /** {@code null} marks a delete. */
+        final List<byte[]> values = new ArrayList<>(4);
+
+        void put(byte[] key, byte[] value) {
+            keys.add(key);
+            values.add(requireNonNull(value, "value is null"));
+        }
+
+        void delete(byte[] key) {
+            keys.add(key);
+            values.add(null);
+        }
+    }
+
+    /** One caller waiting for its writes to be applied (and synced) by a group commit. */
+    private static final class Pending {
+        final Ops ops;
+        boolean done;
+        RuntimeException failure;
+
+        Pending(Ops ops) {
+            this.ops = ops;
+        }
+    }
+
+    private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong groups = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Applies one caller's writes atomically and, with {@code sync} on, durably, before returning. Group
+     * commit: callers that arrive while a write is being synced queue up; the next one to take the writer
+     * lock applies every queued caller's writes in ONE LevelDB batch and ONE sync, in arrival order, and
+     * each queued caller returns once the group that carried its writes has been written. Every caller's
+     * writes are still all-or-nothing (a group is one atomic batch); a failed group fails each of its
+     * callers.
+     */
     private void write(BatchFiller filler) {
         if (closed) {
             throw new IllegalStateException("the store in " + dir + " is closed");
         }
+        Ops ops = new Ops();
+        filler.fill(ops);
+        Pending mine = new Pending(ops);
+        synchronized (queue) {
+            queue.add(mine);
+        }
+        writer.lock();
+        try {
+            if (!mine.done) {
+                List<Pending> group;
+                synchronized (queue) {
+                    group = new ArrayList<>(queue);
+                    queue.clear();
+                }
+                writeGroup(group);
+            }
+        } finally {
+            writer.unlock();
+        }
+        if (mine.failure != null) {
+            throw mine.failure;
+        }
+    }
+
+    private void writeGroup(List<Pending> group) {
+        RuntimeException failure = null;
         WriteBatch batch = db.createWriteBatch();
         try {
-            filler.fill(batch);
+            for (Pending p : group) {
+                for (int i = 0; i < p.ops.keys.size(); i++) {
+                    byte[] v = p.ops.values.get(i);
+                    if (v == null) {
+                        batch.delete(p.ops.keys.get(i));
+                    } else {
+                        batch.put(p.ops.keys.get(i), v);
+                    }
+                }
+            }
+            if (closed) {
+                throw new IllegalStateException("the store in " + dir + " is closed");
+            }
             db.write(batch, writeOptions);
+            writes.addAndGet(group.size());
+            groups.incrementAndGet();
+        } catch (RuntimeException e) {
+            failure = e;
         } finally {
             closeQuietly(batch);
         }
+        for (Pending p : group) {
+            p.failure = failure;
+            p.done = true;
+        }
+    }
+
+    /** How many callers' writes were applied, and in how many (synced) LevelDB writes: group commit at work. */
+    public long[] writeStats() {
+        return new long[] { writes.get(), groups.get() };
     }
 
     public boolean isOpen() {
@@ -305,10 +405,14 @@ public final class LevelStore implements Closeable {
     public void close() {
         if (!closed) {
             closed = true;
+            // Waits for a group commit in progress: its callers get their answer before the files close.
+            writer.lock();
             try {
                 db.close();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot close LevelDB in " + dir, e);
+            } finally {
+                writer.unlock();
             }
         }
     }
