@@ -23,6 +23,12 @@ public interface Cluster {
      */
     void awaitWritable();
 
+    /**
+     * Whether a coordinator answers once its decision is durable and its own branch committed, with the
+     * peers' commits finishing in the background ({@code commit-peers-in-background}).
+     */
+    boolean commitPeersInBackground();
+
     /** A transaction's call could not reach {@code peer}. */
     void reportUnreachable(URI peer, String why);
 }

@@ -14,7 +14,8 @@ import io.quarkiverse.level2pc.core.BranchId;
 /**
  * The coordinator's answer to "what became of this transaction?" (the callback site), read from
  * Narayana: a transaction still running here is in progress (or decided, once it commits or aborts);
- * one with a log record in the object store was decided commit (Narayana writes its log only after
+ * one with the node's own commit decision (kept in its store until every peer committed) or a log
+ * record in the object store was decided commit (Narayana writes its log only after
  * every branch voted YES); anything else is rolled back (presumed abort).
  */
 public final class CoordinatorLog {
@@ -34,6 +35,14 @@ public final class CoordinatorLog {
     }
 
     public static Outcome outcomeOf(BranchId branch, String nodeName) {
+        return outcomeOf(branch, nodeName, gtrid -> false);
+    }
+
+    /**
+     * @param decided whether the node holds its own durable commit decision for a global transaction id
+     *        (kept until every peer acknowledged, after Narayana deleted its log)
+     */
+    public static Outcome outcomeOf(BranchId branch, String nodeName, java.util.function.Predicate<io.quarkiverse.level2pc.core.Bytes> decided) {
         byte[] gtrid = branch.gtrid().unsafeArray();
         if (branch.formatId() != InFlight.NARAYANA_FORMAT_ID || gtrid.length <= InFlight.UID_BYTES
                 || !new String(gtrid, InFlight.UID_BYTES, gtrid.length - InFlight.UID_BYTES,
@@ -54,6 +63,9 @@ public final class CoordinatorLog {
                 return Outcome.ROLLED_BACK;
             }
             return Outcome.IN_PROGRESS;
+        }
+        if (decided.test(branch.gtrid())) {
+            return Outcome.COMMITTED;
         }
         try {
             int state = StoreManager.getRecoveryStore().currentState(uid, ATOMIC_ACTION_TYPE);

@@ -10,6 +10,7 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.storage.Codec;
 
 /**
  * The XA resource of one transaction on the local store, enlisted with Narayana. Maps the node's
@@ -101,11 +102,19 @@ public final class LocalBranchResource extends AbstractNodeResource implements j
             return;
         }
         PeerFanout peers = ctx.fanout();
-        if (peers != null) {
-            // Narayana commits this branch first, after logging its decision: the peers commit meanwhile.
-            peers.startCommits();
+        if (peers == null) {
+            completeSecondPhase(node, id, true);
+            return;
         }
-        completeSecondPhase(node, id, true);
+        // Narayana commits this branch first, after logging its decision: the peers commit meanwhile.
+        peers.startCommits();
+        Codec.Decision decision = peers.decision(id.gtrid());
+        completeSecondPhase(node, id, true, decision);
+        // Only if this call recorded it (a branch already completed by the resolver records nothing).
+        if (decision != null && node.hasDecision(id.gtrid())) {
+            // The decision is now durable here, beyond Narayana's log: the peers may finish in the background.
+            peers.decisionRecorded(peer -> node.acknowledged(id.gtrid(), peer.toString()));
+        }
     }
 
     @Override
@@ -133,9 +142,14 @@ public final class LocalBranchResource extends AbstractNodeResource implements j
      * resource.
      */
     static void completeSecondPhase(LocalNode node, BranchId id, boolean commit) throws XAException {
+        completeSecondPhase(node, id, commit, null);
+    }
+
+    /** The same, recording the coordinator's commit {@code decision} with the commit (if not {@code null}). */
+    static void completeSecondPhase(LocalNode node, BranchId id, boolean commit, Codec.Decision decision) throws XAException {
         LocalNode.Completion c;
         try {
-            c = commit ? node.commit(id) : node.rollback(id);
+            c = commit ? node.commit(id, decision) : node.rollback(id);
         } catch (RuntimeException e) {
             io.quarkiverse.level2pc.core.Outcome byHand = node.heuristicOutcome(id);
             if (byHand != null) {

@@ -103,6 +103,11 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
             }
             return;
         }
+        if (fanout.committingInBackground()) {
+            // The commit was sent when the local branch committed, and the coordinator node holds the
+            // decision durably until this peer acknowledges it (or its resolver asks): nothing to wait for.
+            return;
+        }
         complete(() -> fanout.awaitCommit(peer), peer, id, true, false, onUnreachable);
     }
 

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.storage.Codec;
 import io.quarkiverse.level2pc.transport.PeerClient;
 
 /**
@@ -37,11 +38,54 @@ final class PeerFanout {
 
     private final PeerClient client;
     private final ExecutorService executor;
+    private final boolean background;
     private final Map<URI, Slot> slots = new LinkedHashMap<>();
+    private boolean decisionRecorded;
 
-    PeerFanout(PeerClient client, ExecutorService executor) {
+    PeerFanout(PeerClient client, ExecutorService executor, boolean background) {
         this.client = client;
         this.executor = executor;
+        this.background = background;
+    }
+
+    /**
+     * The commit decision to record with the local branch's commit, naming every peer branch that was
+     * prepared; {@code null} when peers are committed in the foreground.
+     */
+    synchronized Codec.Decision decision(io.quarkiverse.level2pc.core.Bytes gtrid) {
+        if (!background) {
+            return null;
+        }
+        Map<String, BranchId> peers = new java.util.HashMap<>();
+        slots.forEach((uri, s) -> {
+            if (s.prepare != null) {
+                peers.put(uri.toString(), s.branch);
+            }
+        });
+        return new Codec.Decision(gtrid, peers);
+    }
+
+    /**
+     * The decision is durable on this node: the peer branches return at once from now on, and each
+     * peer's acknowledged commit is passed to {@code acknowledged} (a failed one is left to the node's
+     * resolver, which sends it again).
+     */
+    synchronized void decisionRecorded(java.util.function.Consumer<URI> acknowledged) {
+        decisionRecorded = true;
+        slots.forEach((uri, s) -> {
+            if (s.commit != null) {
+                s.commit.whenComplete((c, failure) -> {
+                    if (failure == null) {
+                        acknowledged.accept(uri);
+                    }
+                });
+            }
+        });
+    }
+
+    /** Whether the peers' commits finish in the background (the decision is recorded durably here). */
+    synchronized boolean committingInBackground() {
+        return decisionRecorded;
     }
 
     synchronized void bind(URI peer, BranchId branch) {

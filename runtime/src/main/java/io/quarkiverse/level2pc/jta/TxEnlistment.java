@@ -97,7 +97,7 @@ public final class TxEnlistment {
         TxContext ctx = current();
         if (!ctx.peersEnlisted() && !cluster.peers().isEmpty()) {
             cluster.awaitWritable();
-            PeerFanout fanout = new PeerFanout(cluster.client(), cluster.peerExecutor());
+            PeerFanout fanout = new PeerFanout(cluster.client(), cluster.peerExecutor(), cluster.commitPeersInBackground());
             try {
                 Transaction tx = tm.getTransaction();
                 for (java.net.URI peer : cluster.peers()) {

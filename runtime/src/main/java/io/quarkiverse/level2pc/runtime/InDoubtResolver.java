@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.jta.CoordinatorLog;
+import io.quarkiverse.level2pc.storage.Codec;
 import io.quarkiverse.level2pc.transport.PeerClient;
 
 /**
@@ -87,6 +88,7 @@ final class InDoubtResolver implements AutoCloseable {
      * @return how many branches were completed
      */
     int resolveOnce(long nowMillis) {
+        resendCommits(nowMillis);
         int done = 0;
         for (LocalNode.InDoubt d : node.inDoubt()) {
             if (d.ageMillis(nowMillis) < afterMillis) {
@@ -115,6 +117,28 @@ final class InDoubtResolver implements AutoCloseable {
             }
         }
         return done;
+    }
+
+    /**
+     * The coordinator's side: commits this node decided whose peers have not acknowledged them for
+     * {@code in-doubt-after} (a peer was down, or this node restarted) are sent again. A peer that no
+     * longer knows the branch already applied it.
+     */
+    private void resendCommits(long nowMillis) {
+        for (Codec.Decision d : node.decisionsBefore(nowMillis - afterMillis)) {
+            for (java.util.Map.Entry<String, BranchId> e : d.peers().entrySet()) {
+                try {
+                    client.commit(URI.create(e.getKey()), e.getValue());
+                    node.acknowledged(d.gtrid(), e.getKey());
+                    LOG.infof("Node '%s' completed the commit of %s on peer %s", node.nodeName(), e.getValue(), e.getKey());
+                } catch (PeerClient.HeuristicOutcome h) {
+                    LOG.errorf("Commit of %s on peer %s: %s", e.getValue(), e.getKey(), h.getMessage());
+                    node.acknowledged(d.gtrid(), e.getKey());
+                } catch (RuntimeException ex) {
+                    LOG.debugf("Commit of %s on peer %s still pending: %s", e.getValue(), e.getKey(), ex.getMessage());
+                }
+            }
+        }
     }
 
     /** The coordinator's answer, or {@code null} if no coordinator could be asked. */

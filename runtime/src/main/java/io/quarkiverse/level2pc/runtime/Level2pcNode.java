@@ -105,6 +105,7 @@ public class Level2pcNode implements Cluster {
         try {
             node = LocalNode.open(dataDir.resolve("leveldb"), config.nodeName(), config.sync(), config.maxOpenFiles(),
                     config.lockWaitTimeout());
+            node.prepareLockWait(config.prepareLockWait());
         } catch (java.io.UncheckedIOException e) {
             failure = e.getMessage() + " (quarkus.level-2pc.path=" + config.path()
                     + "; is another process using this directory?)";
@@ -117,8 +118,7 @@ public class Level2pcNode implements Cluster {
         client = new PeerClient(transport, config.nodeName());
         io.quarkiverse.level2pc.jta.PeerBranchResource.useForRecovery(client);
         io.quarkiverse.level2pc.jta.LocalBranchResource.useForRecovery(this::nodeIfOpen);
-        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName(),
-                b -> io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(b, config.nodeName()).name());
+        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName(), b -> ownOutcome(b).name());
         enlistment = new TxEnlistment(tm, tsr, () -> node, config.nodeName(), this);
         RecoveryResource local = new RecoveryResource(() -> node);
         List<javax.transaction.xa.XAResource> recoverable = new ArrayList<>();
@@ -131,7 +131,7 @@ public class Level2pcNode implements Cluster {
         recoveryRegistry.addXAResourceRecovery(recovery);
         useRecoveryPeriod(config.recoveryPeriod());
         resolver = new InDoubtResolver(node, client, peers, this::peerNamed,
-                b -> io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(b, config.nodeName()), config.inDoubtAfter());
+                this::ownOutcome, config.inDoubtAfter());
         resolver.start(config.recoveryPeriod());
         opened.countDown();
         LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
@@ -155,6 +155,18 @@ public class Level2pcNode implements Cluster {
             int seconds = (int) Math.max(1, (period.toMillis() + 999) / 1000);
             com.arjuna.ats.arjuna.common.recoveryPropertyManager.getRecoveryEnvironmentBean().setPeriodicRecoveryPeriod(seconds);
         }
+    }
+
+    /** What this node, as coordinator, knows of the transaction of {@code branch} (the callback site). */
+    private io.quarkiverse.level2pc.jta.CoordinatorLog.Outcome ownOutcome(io.quarkiverse.level2pc.core.BranchId branch) {
+        LocalNode n = node;
+        return io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(branch, config.nodeName(),
+                gtrid -> n != null && n.hasDecision(gtrid));
+    }
+
+    @Override
+    public boolean commitPeersInBackground() {
+        return config.commitPeersInBackground();
     }
 
     /** The base URI of the connected peer called {@code nodeName}, or {@code null}. */
@@ -382,6 +394,9 @@ public class Level2pcNode implements Cluster {
         }
         if (config.recoveryPeriod().toMillis() < 100) {
             problems.add("quarkus.level-2pc.recovery-period=" + config.recoveryPeriod() + " must be at least 100ms");
+        }
+        if (config.prepareLockWait().isNegative()) {
+            problems.add("quarkus.level-2pc.prepare-lock-wait=" + config.prepareLockWait() + " must not be negative");
         }
         if (config.inDoubtAfter().isNegative()) {
             problems.add("quarkus.level-2pc.in-doubt-after=" + config.inDoubtAfter() + " must not be negative");

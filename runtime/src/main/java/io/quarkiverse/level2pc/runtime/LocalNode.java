@@ -55,6 +55,7 @@ public final class LocalNode implements Closeable {
     private final LevelStore store;
     private final String nodeName;
     private final Duration lockWaitTimeout;
+    private volatile Duration prepareLockWait = Duration.ZERO;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition released = lock.newCondition();
     private final Participant participant = new Participant(10_000);
@@ -62,6 +63,12 @@ public final class LocalNode implements Closeable {
     private final java.util.Map<BranchId, Long> preparedSince = new java.util.HashMap<>();
     /** Branches an operator decided by hand (heuristic outcomes), kept in the store. */
     private final java.util.Map<BranchId, Outcome> heuristics = new java.util.HashMap<>();
+    /** Commit decisions of transactions coordinated here whose peers have not all committed yet. */
+    private final java.util.Map<Bytes, Codec.Decision> decisions = new java.util.HashMap<>();
+    /** When each decision was recorded (wall clock; the open time for decisions found at startup). */
+    private final java.util.Map<Bytes, Long> decidedAt = new java.util.HashMap<>();
+    /** Orders the store updates of decisions as peers acknowledge. */
+    private final Object decisionUpdates = new Object();
 
     private LocalNode(LevelStore store, String nodeName, Duration lockWaitTimeout) {
         this.store = store;
@@ -96,6 +103,10 @@ public final class LocalNode implements Closeable {
                 node.preparedSince.put(r.branch(), now);
             }
             node.heuristics.putAll(store.loadHeuristics());
+            for (Codec.Decision d : store.loadDecisions()) {
+                node.decisions.put(d.gtrid(), d);
+                node.decidedAt.put(d.gtrid(), now);
+            }
             if (!records.isEmpty()) {
                 LOG.warnf("Node '%s' restored %d prepared transaction branch(es) with their locks; they stay in doubt until "
                         + "Narayana's recovery completes them", nodeName, records.size());
@@ -175,7 +186,8 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException when the vote is NO
      */
     public Vote prepare(BranchId id, TxWork work) {
-        Step step = inLock(() -> participant.prepare(id, work, store::versionOf));
+        Step step = prepareLockWait.isZero() ? inLock(() -> participant.prepare(id, work, store::versionOf))
+                : awaitLocksThen(id, () -> participant.prepare(id, work, store::versionOf), prepareLockWait, false);
         if (step instanceof Step.PersistThenVoteYes p) {
             if (!p.alreadyDurable()) {
                 try {
@@ -208,23 +220,37 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException if validation fails (nothing applied)
      */
     public void commitOnePhase(BranchId id, TxWork work) {
-        complete(awaitLocksThen(id, () -> participant.commitOnePhase(id, work, store::versionOf)));
+        complete(awaitLocksThen(id, () -> participant.commitOnePhase(id, work, store::versionOf), lockWaitTimeout, true), null);
+    }
+
+    /**
+     * How long a prepare waits for keys held by other prepared branches before voting NO (default:
+     * not at all). Such a lock is usually a transaction whose commit is on its way; two transactions
+     * that lock the same keys in opposite order on different nodes wait at most this long before one
+     * of them votes NO.
+     */
+    public void prepareLockWait(Duration wait) {
+        this.prepareLockWait = wait;
     }
 
     /**
      * Runs {@code attempt} under the node lock; while it answers NO only because another branch holds
-     * a lock, waits for locks to be released and tries again, bounded by {@code lockWaitTimeout}.
-     * Deadlock-free: a branch that voted NO holds no locks here while it waits. Used for one-phase
-     * commits, where this node is the only participant, so a momentary lock (another transaction
-     * committing) does not roll back a transaction whose reads are still valid.
+     * a lock, waits for locks to be released and tries again, bounded by {@code bound} (then fails
+     * with a {@link LockWaitTimeoutException}, or returns the NO vote). Deadlock-free here: a branch
+     * that voted NO holds no locks while it waits. Used for one-phase commits, where this node is the
+     * only participant, so a momentary lock (another transaction committing) does not roll back a
+     * transaction whose reads are still valid, and for prepares (see {@link #prepareLockWait}).
      */
-    private Step awaitLocksThen(BranchId id, java.util.function.Supplier<Step> attempt) {
+    private Step awaitLocksThen(BranchId id, java.util.function.Supplier<Step> attempt, Duration bound, boolean failOnTimeout) {
         lock.lock();
         try {
-            long remaining = lockWaitTimeout.toNanos();
+            long remaining = bound.toNanos();
             while (true) {
                 Step step = attempt.get();
                 if (!(step instanceof Step.VoteNo no) || no.conflict().kind() != Conflict.Kind.LOCKED) {
+                    return step;
+                }
+                if (remaining <= 0 && !failOnTimeout) {
                     return step;
                 }
                 if (remaining <= 0) {
@@ -244,12 +270,54 @@ public final class LocalNode implements Closeable {
 
     /** Phase two: commit a prepared branch. */
     public Completion commit(BranchId id) {
-        return complete(inLock(() -> participant.commit(id)));
+        return complete(inLock(() -> participant.commit(id)), null);
+    }
+
+    /**
+     * Phase two on the coordinator: commits the local branch and, in the same synced batch, records the
+     * commit {@code decision} for the peers that still have to commit, so the decision outlives
+     * Narayana's log (which Narayana deletes as soon as every resource returned).
+     */
+    public Completion commit(BranchId id, Codec.Decision decision) {
+        return complete(inLock(() -> participant.commit(id)), decision);
+    }
+
+    /** Whether this node recorded a commit decision for the transaction, not yet acknowledged by every peer. */
+    public boolean hasDecision(Bytes gtrid) {
+        return inLock(() -> decisions.containsKey(gtrid));
+    }
+
+    /** The commit decisions recorded before {@code cutoffMillis} whose peers have not all acknowledged. */
+    public List<Codec.Decision> decisionsBefore(long cutoffMillis) {
+        return inLock(() -> decisions.values().stream().filter(d -> decidedAt.getOrDefault(d.gtrid(), 0L) <= cutoffMillis).toList());
+    }
+
+    /** {@code peer} committed its branch of {@code gtrid}: forget it from the decision. */
+    public void acknowledged(Bytes gtrid, String peer) {
+        synchronized (decisionUpdates) {
+            Codec.Decision rest = inLock(() -> {
+                Codec.Decision d = decisions.get(gtrid);
+                if (d == null || !d.peers().containsKey(peer)) {
+                    return null;
+                }
+                Codec.Decision r = d.without(peer);
+                if (r.peers().isEmpty()) {
+                    decisions.remove(gtrid);
+                    decidedAt.remove(gtrid);
+                } else {
+                    decisions.put(gtrid, r);
+                }
+                return r;
+            });
+            if (rest != null && store.isOpen()) {
+                store.updateDecision(rest);
+            }
+        }
     }
 
     /** Phase two: roll back a prepared branch. Rolling back an unknown branch reports UNKNOWN. */
     public Completion rollback(BranchId id) {
-        return complete(inLock(() -> participant.rollback(id)));
+        return complete(inLock(() -> participant.rollback(id)), null);
     }
 
     /** The coordinator named in a live branch's prepare record, or {@code null}. */
@@ -324,10 +392,16 @@ public final class LocalNode implements Closeable {
         }
     }
 
-    private Completion complete(Step step) {
+    private Completion complete(Step step, Codec.Decision decision) {
         if (step instanceof Step.Apply a) {
             try {
-                store.commit(a.branch(), a.work(), a.hadPrepareRecord());
+                store.commit(a.branch(), a.work(), a.hadPrepareRecord(), decision);
+                if (decision != null && !decision.peers().isEmpty()) {
+                    inLock(() -> {
+                        decidedAt.put(decision.gtrid(), System.currentTimeMillis());
+                        return decisions.put(decision.gtrid(), decision);
+                    });
+                }
             } catch (RuntimeException e) {
                 inLock(() -> {
                     participant.retryLater(a.branch());

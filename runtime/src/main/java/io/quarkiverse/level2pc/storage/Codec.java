@@ -95,6 +95,52 @@ public final class Codec {
     public record PrepareRecord(BranchId branch, TxWork work) {
     }
 
+    /**
+     * A coordinator's commit decision that outlives Narayana's log: the peer branches of a committed
+     * transaction whose commit the peers have not acknowledged yet, by peer base URI.
+     */
+    public record Decision(Bytes gtrid, java.util.Map<String, BranchId> peers) {
+        public Decision {
+            peers = java.util.Map.copyOf(peers);
+        }
+
+        /** The same decision once {@code peer} acknowledged its commit. */
+        public Decision without(String peer) {
+            java.util.Map<String, BranchId> rest = new java.util.HashMap<>(peers);
+            rest.remove(peer);
+            return new Decision(gtrid, rest);
+        }
+    }
+
+    /** {@code peer-count (peer-utf branch)*}. */
+    public static byte[] encodeDecision(Decision d) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeInt(d.peers().size());
+            for (java.util.Map.Entry<String, BranchId> e : new java.util.TreeMap<>(d.peers()).entrySet()) {
+                out.writeUTF(e.getKey());
+                writeBranch(out, e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static Decision decodeDecision(Bytes gtrid, byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            int n = in.readInt();
+            checkCount(n, 10_000);
+            java.util.Map<String, BranchId> peers = new java.util.HashMap<>();
+            for (int i = 0; i < n; i++) {
+                peers.put(in.readUTF(), readBranch(in));
+            }
+            return new Decision(gtrid, peers);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("commit decision cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
     /** A branch id alone: {@code formatId gtrid-len gtrid bqual-len bqual}. */
     public static byte[] encodeBranch(BranchId id) {
         ByteArrayOutputStream bos = new ByteArrayOutputStream(8 + id.gtrid().length() + id.bqual().length());

@@ -141,8 +141,62 @@ public final class LevelStore implements Closeable {
      * prepare record: one atomic, synced batch.
      */
     public void commit(BranchId id, TxWork work, boolean deleteRecord) {
+        commit(id, work, deleteRecord, null);
+    }
+
+    private static final String DECISION = "decision/";
+
+    private static byte[] decisionKey(Bytes gtrid) {
+        byte[] prefix = KeySpace.metaKey(DECISION);
+        byte[] k = Arrays.copyOf(prefix, prefix.length + gtrid.length());
+        System.arraycopy(gtrid.unsafeArray(), 0, k, prefix.length, gtrid.length());
+        return k;
+    }
+
+    /**
+     * Updates a coordinator's commit decision once peers acknowledged: removed when none is left.
+     * Not synced: a decision that reappears after a crash only makes the node send commits the peers
+     * already applied (they answer "unknown branch", which counts as done).
+     */
+    public void updateDecision(Codec.Decision d) {
+        write(batch -> {
+            if (d.peers().isEmpty()) {
+                batch.delete(decisionKey(d.gtrid()));
+            } else {
+                batch.put(decisionKey(d.gtrid()), Codec.encodeDecision(d));
+            }
+        }, false);
+    }
+
+    /** Every commit decision whose peers have not all acknowledged. */
+    public List<Codec.Decision> loadDecisions() {
+        List<Codec.Decision> result = new ArrayList<>();
+        byte[] prefix = KeySpace.metaKey(DECISION);
+        try (DBIterator it = db.iterator()) {
+            for (it.seek(prefix); it.hasNext();) {
+                Map.Entry<byte[], byte[]> e = it.next();
+                byte[] k = e.getKey();
+                if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
+                    break;
+                }
+                result.add(Codec.decodeDecision(Bytes.wrap(Arrays.copyOfRange(k, prefix.length, k.length)), e.getValue()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return result;
+    }
+
+    /**
+     * {@link #commit(BranchId, TxWork, boolean)}, recording in the same atomic, synced batch the
+     * coordinator's commit {@code decision} (if not {@code null}) for the peers still to commit.
+     */
+    public void commit(BranchId id, TxWork work, boolean deleteRecord, Codec.Decision decision) {
         Bytes version = id.version();
         write(batch -> {
+            if (decision != null && !decision.peers().isEmpty()) {
+                batch.put(decisionKey(decision.gtrid()), Codec.encodeDecision(decision));
+            }
             for (Map.Entry<Bytes, byte[]> w : work.writes().entrySet()) {
                 if (w.getValue() == null) {
                     batch.delete(w.getKey().unsafeArray());
@@ -312,14 +366,17 @@ public final class LevelStore implements Closeable {
     /** One caller waiting for its writes to be applied (and synced) by a group commit. */
     private static final class Pending {
         final Ops ops;
+        final boolean durable;
         boolean done;
         RuntimeException failure;
 
-        Pending(Ops ops) {
+        Pending(Ops ops, boolean durable) {
             this.ops = ops;
+            this.durable = durable;
         }
     }
 
+    private static final WriteOptions UNSYNCED = new WriteOptions().sync(false);
     private final java.util.concurrent.locks.ReentrantLock writer = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
     private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
@@ -334,12 +391,17 @@ public final class LevelStore implements Closeable {
      * callers.
      */
     private void write(BatchFiller filler) {
+        write(filler, true);
+    }
+
+    /** @param durable whether the caller needs its writes synced (when the store syncs at all) */
+    private void write(BatchFiller filler, boolean durable) {
         if (closed) {
             throw new IllegalStateException("the store in " + dir + " is closed");
         }
         Ops ops = new Ops();
         filler.fill(ops);
-        Pending mine = new Pending(ops);
+        Pending mine = new Pending(ops, durable);
         synchronized (queue) {
             queue.add(mine);
         }
@@ -378,7 +440,8 @@ public final class LevelStore implements Closeable {
             if (closed) {
                 throw new IllegalStateException("the store in " + dir + " is closed");
             }
-            db.write(batch, writeOptions);
+            boolean durable = group.stream().anyMatch(p -> p.durable);
+            db.write(batch, durable ? writeOptions : UNSYNCED);
             writes.addAndGet(group.size());
             groups.incrementAndGet();
         } catch (RuntimeException e) {

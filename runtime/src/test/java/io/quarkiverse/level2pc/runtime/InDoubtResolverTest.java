@@ -60,7 +60,19 @@ class InDoubtResolverTest {
         node.close();
     }
 
+    /** Peers that take commits; the others are down. */
+    private final java.util.Set<URI> up = new java.util.HashSet<>();
+    private final List<String> commits = new ArrayList<>();
+
     private PeerResponse send(URI peer, PeerRequest request) {
+        if (request.operation().equals(PeerProtocol.COMMIT)) {
+            BranchId id = Codec.decodeBranch(java.util.Arrays.copyOfRange(request.body(), 1, request.body().length));
+            if (!up.contains(peer)) {
+                return PeerResponse.error(503, "not ready", "peer " + peer + " is down in this test");
+            }
+            commits.add(peer.getPort() + " " + id.gtrid());
+            return PeerResponse.ok(PeerProtocol.DONE);
+        }
         assertThat(request.operation()).isEqualTo(PeerProtocol.OUTCOME);
         BranchId id = Codec.decodeBranch(request.body());
         asked.add(peer.getPort() + " " + id.gtrid());
@@ -153,6 +165,34 @@ class InDoubtResolverTest {
 
         assertThat(value("k1")).isEqualTo("v-t1");
         assertThat(node.inDoubt()).isEmpty();
+    }
+
+    @Test
+    void coordinatorsDecisionOutlivesARestartAndIsResentUntilEveryPeerCommitted() {
+        BranchId local = prepare("t1", "k1", "a");
+        BranchId atB = new BranchId(local.formatId(), local.gtrid(), Bytes.utf8("bq-b"));
+        BranchId atC = new BranchId(local.formatId(), local.gtrid(), Bytes.utf8("bq-c"));
+        node.commit(local, new Codec.Decision(local.gtrid(), Map.of(PEER_B.toString(), atB, PEER_C.toString(), atC)));
+        assertThat(node.hasDecision(local.gtrid())).isTrue();
+        // The live fan-out delivered b's commit; c was down.
+        node.acknowledged(local.gtrid(), PEER_B.toString());
+
+        node.close();
+        node = LocalNode.open(dir, "a", true, 100, Duration.ofMillis(200));
+        assertThat(node.hasDecision(local.gtrid())).as("the decision survives a restart").isTrue();
+        InDoubtResolver r = resolver(Map.of(), Duration.ZERO);
+        r.resolveOnce(System.currentTimeMillis());
+        assertThat(commits).isEmpty();
+        assertThat(node.hasDecision(local.gtrid())).as("kept while c is down").isTrue();
+
+        up.add(PEER_C);
+        r.resolveOnce(System.currentTimeMillis());
+        assertThat(commits).containsExactly("2 t1");
+        assertThat(node.hasDecision(local.gtrid())).isFalse();
+        node.close();
+        node = LocalNode.open(dir, "a", true, 100, Duration.ofMillis(200));
+        assertThat(node.hasDecision(local.gtrid())).as("and its removal reached the store").isFalse();
+        assertThat(value("k1")).isEqualTo("v-t1");
     }
 
     @Test

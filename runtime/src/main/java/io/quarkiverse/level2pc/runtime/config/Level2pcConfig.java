@@ -132,6 +132,25 @@ public interface Level2pcConfig {
     Duration readyTimeout();
 
     /**
+     * Whether a coordinator answers its caller once its commit decision is durable and its own branch
+     * committed, letting the peers' commits finish in the background. Safe for linearizability: until a
+     * peer applies the commit, the keys stay locked there and its readers wait. The decision is kept in
+     * the coordinator's store until every peer acknowledged (and resent by it, or asked for by the
+     * peer, after a failure). Saves one peer round trip and one peer sync per commit; `false` waits for
+     * every peer's commit.
+     */
+    @WithDefault("true")
+    boolean commitPeersInBackground();
+
+    /**
+     * How long a prepare waits for a key held by another prepared transaction (usually one whose commit
+     * is on its way) before voting NO. Transactions that lock the same keys in a different order on
+     * different nodes wait at most this long before one of them rolls back. `0` votes NO at once.
+     */
+    @WithDefault("250ms")
+    Duration prepareLockWait();
+
+    /**
      * How often the node looks for branches that stay in doubt (prepared here, no decision received)
      * and resolves them by asking their coordinator. Also Narayana's periodic recovery period (rounded
      * up to whole seconds), unless `RecoveryEnvironmentBean.periodicRecoveryPeriod` is set explicitly.
