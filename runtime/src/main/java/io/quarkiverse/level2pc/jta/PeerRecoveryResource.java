@@ -21,10 +21,17 @@ public final class PeerRecoveryResource extends AbstractRecoveryResource {
 
     private final PeerClient client;
     private final URI peer;
+    private final java.util.function.Predicate<io.quarkiverse.level2pc.core.Bytes> decided;
 
-    public PeerRecoveryResource(PeerClient client, URI peer) {
+    /**
+     * @param decided whether this node holds its own commit decision for a global transaction id: such
+     *        a branch is committed (Narayana deleted its log after this node recorded the decision), so
+     *        recovery must never see it as an orphan to presume aborted; the node's resolver commits it
+     */
+    public PeerRecoveryResource(PeerClient client, URI peer, java.util.function.Predicate<io.quarkiverse.level2pc.core.Bytes> decided) {
         this.client = client;
         this.peer = peer;
+        this.decided = decided;
     }
 
     @Override
@@ -33,7 +40,8 @@ public final class PeerRecoveryResource extends AbstractRecoveryResource {
             return new Xid[0];
         }
         try {
-            return client.recover(peer).stream().filter(b -> !InFlight.isInFlight(b)).map(XidValue::new).toArray(Xid[]::new);
+            return client.recover(peer).stream().filter(b -> !InFlight.isInFlight(b) && !decided.test(b.gtrid()))
+                    .map(XidValue::new).toArray(Xid[]::new);
         } catch (RuntimeException e) {
             LOG.debugf("Recovery cannot list the prepared branches of peer %s this pass: %s", peer, e.getMessage());
             return new Xid[0];
@@ -47,7 +55,13 @@ public final class PeerRecoveryResource extends AbstractRecoveryResource {
 
     @Override
     public void rollback(Xid xid) throws XAException {
-        PeerBranchResource.secondPhase(client, peer, XidValue.branchOf(xid), false, null);
+        io.quarkiverse.level2pc.core.BranchId id = XidValue.branchOf(xid);
+        if (decided.test(id.gtrid())) {
+            // Committed by this node's decision: never roll it back; the resolver sends the commit.
+            LOG.warnf("Recovery asked to roll back %s on peer %s, whose commit this node decided; refused", id, peer);
+            throw new XAException(XAException.XAER_RMFAIL);
+        }
+        PeerBranchResource.secondPhase(client, peer, id, false, null);
     }
 
 

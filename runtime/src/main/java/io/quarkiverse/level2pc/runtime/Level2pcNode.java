@@ -124,7 +124,10 @@ public class Level2pcNode implements Cluster {
         List<javax.transaction.xa.XAResource> recoverable = new ArrayList<>();
         recoverable.add(local);
         for (java.net.URI peer : peers) {
-            recoverable.add(new PeerRecoveryResource(client, peer));
+            recoverable.add(new PeerRecoveryResource(client, peer, gtrid -> {
+                LocalNode n = node;
+                return n != null && n.hasDecision(gtrid);
+            }));
         }
         javax.transaction.xa.XAResource[] resources = recoverable.toArray(javax.transaction.xa.XAResource[]::new);
         recovery = () -> resources;
