@@ -55,9 +55,15 @@ final class ClusterProcesses implements AutoCloseable {
      * system properties, and waits until all are ready. On failure every started JVM is killed.
      */
     static ClusterProcesses start(String label, int size, Map<String, String> properties) throws IOException {
+        return start(label, size, properties, NodeProcess.TEST_JVM_OPTIONS);
+    }
+
+    /** As {@link #start(String, int, Map)}, with {@code jvmOptions} instead of {@link NodeProcess#TEST_JVM_OPTIONS}. */
+    static ClusterProcesses start(String label, int size, Map<String, String> properties, List<String> jvmOptions)
+            throws IOException {
         for (int attempt = 1;; attempt++) {
             try {
-                return startOnce(label, size, properties);
+                return startOnce(label, size, properties, jvmOptions);
             } catch (PortTaken e) {
                 // Another process took a port between choosing and binding it (other test JVMs share loopback).
                 if (attempt == 3) {
@@ -74,7 +80,8 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
-    private static ClusterProcesses startOnce(String label, int size, Map<String, String> properties) throws IOException {
+    private static ClusterProcesses startOnce(String label, int size, Map<String, String> properties, List<String> jvmOptions)
+            throws IOException {
         Path dir = Path.of("target", "cluster-runs", label + "-" + LocalDateTime.now().format(STAMP)).toAbsolutePath();
         Files.createDirectories(dir);
         byte[] s = new byte[16];
@@ -88,7 +95,8 @@ final class ClusterProcesses implements AutoCloseable {
         }
         for (NodeProcess n : nodes) {
             n.peers(nodes.stream().filter(o -> o != n).toList())
-                    .property("quarkus.level-2pc.cluster-secret", secret);
+                    .property("quarkus.level-2pc.cluster-secret", secret)
+                    .jvmOptions(jvmOptions);
             properties.forEach(n::property);
         }
         ClusterProcesses cluster = new ClusterProcesses(label, dir, secret, nodes);

@@ -1,0 +1,134 @@
+package io.quarkiverse.level2pc.it.bench;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+/**
+ * Closed-loop HTTP clients: each client has one keep-alive connection to one node and sends its next
+ * request as soon as the previous answer is read. Client {@code i} talks to node {@code i mod n}, so
+ * the clients are spread round robin over the nodes.
+ * <p>
+ * All clients run on a single Vert.x event loop thread: asynchronous I/O costs the least CPU per
+ * request, and the load generator shares the machine with the nodes.
+ */
+final class LoadDriver implements AutoCloseable {
+
+    /** A request that takes longer is abandoned and counted as an error. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+            .setInternalBlockingPoolSize(1));
+
+    CellResult run(Target target, List<URI> nodes, Workload workload, int clients, Keyspace space, long seed,
+            Duration warmup, Duration duration) throws InterruptedException {
+        long start = System.nanoTime();
+        long windowStart = start + warmup.toNanos();
+        long windowEnd = windowStart + duration.toNanos();
+        CountDownLatch finished = new CountDownLatch(clients);
+        List<Client> all = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            URI node = nodes.get(i % nodes.size());
+            all.add(new Client(node, new OpSource(workload, space, seed, clients, i), new Recorder(windowStart, windowEnd),
+                    windowEnd, finished));
+        }
+        all.forEach(c -> vertx.runOnContext(v -> c.next()));
+        long waitMillis = (windowEnd - System.nanoTime()) / 1_000_000 + REQUEST_TIMEOUT.toMillis() + 10_000;
+        boolean done = finished.await(waitMillis, TimeUnit.MILLISECONDS);
+        // a client that never got its last answer is an error (its own recorder belongs to the event loop)
+        Recorder stuck = new Recorder(windowStart, windowEnd);
+        List<Future<Void>> closing = new ArrayList<>();
+        for (Client c : all) {
+            if (!done && !c.stopped) {
+                stuck.error(System.nanoTime(), "no answer " + REQUEST_TIMEOUT.toSeconds() + " s after the window");
+            }
+            closing.add(c.http.close());
+        }
+        Future.join(closing).toCompletionStage().toCompletableFuture().join();
+        List<Recorder> recorders = new ArrayList<>(all.stream().map(c -> c.recorder).toList());
+        recorders.add(stuck);
+        return CellResult.merge(target, workload, clients, duration, recorders);
+    }
+
+    @Override
+    public void close() {
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    /** One closed-loop client; every method runs on the event loop. */
+    private final class Client {
+        final String host;
+        final int port;
+        final OpSource ops;
+        final Recorder recorder;
+        final long stopAt;
+        final CountDownLatch finished;
+        final HttpClient http;
+        volatile boolean stopped;
+
+        Client(URI node, OpSource ops, Recorder recorder, long stopAt, CountDownLatch finished) {
+            this.host = node.getHost();
+            this.port = node.getPort();
+            this.ops = ops;
+            this.recorder = recorder;
+            this.stopAt = stopAt;
+            this.finished = finished;
+            this.http = vertx.createHttpClient(new HttpClientOptions()
+                    .setKeepAlive(true)
+                    .setPipelining(false)
+                    .setTcpNoDelay(true)
+                    .setConnectTimeout(5_000),
+                    new PoolOptions().setHttp1MaxSize(1));
+        }
+
+        void next() {
+            if (System.nanoTime() >= stopAt) {
+                stopped = true;
+                finished.countDown();
+                return;
+            }
+            HttpOp op = HttpOp.of(ops.next());
+            RequestOptions options = new RequestOptions()
+                    .setMethod(HttpMethod.valueOf(op.method()))
+                    .setHost(host)
+                    .setPort(port)
+                    .setURI(op.path())
+                    .setIdleTimeout(REQUEST_TIMEOUT.toMillis());
+            if (op.contentType() != null) {
+                options.putHeader("Content-Type", op.contentType());
+            }
+            long t0 = System.nanoTime();
+            http.request(options)
+                    .compose(req -> op.body() == null ? req.send() : req.send(Buffer.buffer(op.body())))
+                    .compose(resp -> resp.body().map(body -> {
+                        long t1 = System.nanoTime();
+                        int status = resp.statusCode();
+                        switch (HttpOp.outcome(status)) {
+                            case OK -> recorder.ok(t0, t1);
+                            case CONFLICT -> recorder.conflict(t1);
+                            case ERROR -> recorder.error(t1, HttpOp.errorKind(status, body.toString()));
+                        }
+                        return status;
+                    }))
+                    .onComplete(ar -> {
+                        if (ar.failed()) {
+                            recorder.error(System.nanoTime(), Recorder.errorKind(ar.cause()));
+                        }
+                        next();
+                    });
+        }
+    }
+}
