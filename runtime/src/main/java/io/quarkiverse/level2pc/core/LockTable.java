@@ -18,7 +18,7 @@ import java.util.Set;
  */
 public final class LockTable {
 
-    private final Map<Bytes, BranchId> writeLocks = new HashMap<>();
+    private final java.util.NavigableMap<Bytes, BranchId> writeLocks = new java.util.TreeMap<>();
     private final Map<Bytes, Set<BranchId>> readLocks = new HashMap<>();
     private final Map<BranchId, Held> held = new HashMap<>();
 
@@ -88,6 +88,13 @@ public final class LockTable {
     /** The branch holding {@code key} exclusively, or {@code null}. */
     public BranchId writeLockHolder(Bytes key) {
         return writeLocks.get(key);
+    }
+
+    /** The branches holding a key of {@code [from, to)} exclusively ({@code to == null}: unbounded). */
+    public Set<BranchId> writeLockHoldersIn(Bytes from, Bytes to) {
+        java.util.NavigableMap<Bytes, BranchId> range = to == null ? writeLocks.tailMap(from, true)
+                : writeLocks.subMap(from, true, to, false);
+        return new java.util.HashSet<>(range.values());
     }
 
     /** Whether any branch holds {@code key}, exclusively or shared. */

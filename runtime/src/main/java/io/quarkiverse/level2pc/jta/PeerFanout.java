@@ -74,9 +74,14 @@ final class PeerFanout {
         decisionRecorded = true;
         slots.forEach((uri, s) -> {
             if (s.commit != null) {
+                BranchId id = s.branch;
                 s.commit.whenComplete((c, failure) -> {
                     if (failure == null) {
                         acknowledged.accept(uri);
+                    } else {
+                        org.jboss.logging.Logger.getLogger(PeerFanout.class).warnf(
+                                "Commit of %s on peer %s failed (%s); this node resends it (its decision is kept)", id, uri,
+                                failure.getCause() != null ? failure.getCause().getMessage() : failure.getMessage());
                     }
                 });
             }

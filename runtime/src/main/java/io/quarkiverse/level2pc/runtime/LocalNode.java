@@ -180,6 +180,38 @@ public final class LocalNode implements Closeable {
     }
 
     /**
+     * Waits until every branch that holds a key of {@code [from, to)} exclusively <em>now</em> has
+     * finished (what a scan needs: any write acknowledged before the scan started is then visible in
+     * its snapshot). Branches that prepare later are concurrent with the scan and not waited for.
+     *
+     * @throws LockWaitTimeoutException after {@code lockWaitTimeout}
+     */
+    public void awaitRangeUnlocked(Bytes from, Bytes to) {
+        lock.lock();
+        try {
+            java.util.Set<BranchId> holders = participant.locks().writeLockHoldersIn(from, to);
+            long remaining = lockWaitTimeout.toNanos();
+            while (true) {
+                holders.removeIf(h -> !participant.locks().holdsLocks(h));
+                if (holders.isEmpty()) {
+                    return;
+                }
+                if (remaining <= 0) {
+                    throw new LockWaitTimeoutException("A scan waited longer than quarkus.level-2pc.lock-wait-timeout ("
+                            + lockWaitTimeout + ") for prepared transaction(s) " + holders + " holding keys in its range"
+                            + "; they are probably in doubt, see the level-2pc health check");
+                }
+                remaining = released.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Level2pcException("interrupted while waiting for prepared transactions in a scanned range", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Phase one. Returns only after the prepare record is synced (YES), or with nothing persisted
      * (READ_ONLY).
      *

@@ -254,7 +254,11 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
                 : java.util.Collections.emptyNavigableMap();
-        LevelStore.Cursor cursor = node.awaitReady().store().scan(lo.unsafeArray(), hi);
+        LocalNode local = node.awaitReady();
+        // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
+        // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
+        local.awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi));
+        LevelStore.Cursor cursor = local.store().scan(lo.unsafeArray(), hi);
         return new MergingIterator(cursor, overlay.entrySet().iterator());
     }
 

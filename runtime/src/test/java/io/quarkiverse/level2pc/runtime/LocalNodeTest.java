@@ -430,4 +430,37 @@ class LocalNodeTest {
         assertThat(node.prepared()).isEmpty();
         assertThat(node.store().loadPrepared()).isEmpty();
     }
+
+    @Test
+    void aScanWaitsForBranchesPreparedInItsRangeWhenItStartsButNotForOthers() throws Exception {
+        LocalNode node = open(LONG_WAIT);
+        node.prepare(T1, work().put(k("b"), value("new")).build());
+
+        // A range without prepared keys: no wait.
+        node.awaitRangeUnlocked(k("c"), k("d"));
+
+        CompletableFuture<Boolean> scan = startAndAwaitParked(() -> {
+            node.awaitRangeUnlocked(k("a"), k("c"));
+            return true;
+        });
+        assertThat(scan).as("a scan must not miss a write that may already be acknowledged").isNotDone();
+        // A branch prepared after the scan started is concurrent with it: not waited for.
+        node.prepare(T2, work().put(k("a"), value("later")).build());
+
+        node.commit(T1);
+
+        assertThat(scan.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(str(node.store().get(k("b")))).isEqualTo("new");
+        assertThat(node.prepared()).containsExactly(T2);
+    }
+
+    @Test
+    void aScanOfAnUnboundedRangeTimesOutOnAnUndecidedBranch() {
+        LocalNode node = open(SHORT_WAIT);
+        node.prepare(T1, work().put(k("z"), value("new")).build());
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> node.awaitRangeUnlocked(k("a"), null))
+                .isInstanceOf(LockWaitTimeoutException.class)
+                .hasMessageContaining("quarkus.level-2pc.lock-wait-timeout");
+    }
 }
