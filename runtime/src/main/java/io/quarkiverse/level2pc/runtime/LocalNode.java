@@ -227,6 +227,7 @@ public final class LocalNode implements Closeable {
                     inLock(() -> {
                         participant.persisted(id);
                         preparedSince.put(id, System.currentTimeMillis());
+                        released.signalAll(); // a second-phase call waiting for the record to be durable
                         return null;
                     });
                 } catch (RuntimeException e) {
@@ -302,8 +303,34 @@ public final class LocalNode implements Closeable {
 
     /** Phase two: commit a prepared branch. */
     public Completion commit(BranchId id) {
-        return complete(inLock(() -> participant.commit(id)), null);
+        return commit(id, null);
     }
+
+    /**
+     * Runs a second-phase {@code attempt} under the node lock; while another call is completing the
+     * branch (the coordinator's commit racing the resolver's, or a prepare record still being synced),
+     * waits for it and tries again, bounded by {@code lockWaitTimeout}: the second call then finds the
+     * outcome instead of failing.
+     */
+    private Step awaitNotInProgress(BranchId id, java.util.function.Supplier<Step> attempt) {
+        lock.lock();
+        try {
+            long remaining = lockWaitTimeout.toNanos();
+            while (true) {
+                Step step = attempt.get();
+                if (!(step instanceof Step.InProgress) || remaining <= 0) {
+                    return step;
+                }
+                remaining = released.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Level2pcException("interrupted while waiting for another call completing branch " + id, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
 
     /**
      * Phase two on the coordinator: commits the local branch and, in the same synced batch, records the
@@ -311,7 +338,7 @@ public final class LocalNode implements Closeable {
      * Narayana's log (which Narayana deletes as soon as every resource returned).
      */
     public Completion commit(BranchId id, Codec.Decision decision) {
-        return complete(inLock(() -> participant.commit(id)), decision);
+        return complete(awaitNotInProgress(id, () -> participant.commit(id)), decision);
     }
 
     /** Whether this node recorded a commit decision for the transaction, not yet acknowledged by every peer. */
@@ -349,7 +376,7 @@ public final class LocalNode implements Closeable {
 
     /** Phase two: roll back a prepared branch. Rolling back an unknown branch reports UNKNOWN. */
     public Completion rollback(BranchId id) {
-        return complete(inLock(() -> participant.rollback(id)), null);
+        return complete(awaitNotInProgress(id, () -> participant.rollback(id)), null);
     }
 
     /** The coordinator named in a live branch's prepare record, or {@code null}. */
@@ -378,8 +405,12 @@ public final class LocalNode implements Closeable {
         List<InDoubt> result = inLock(() -> {
             List<InDoubt> list = new java.util.ArrayList<>();
             for (BranchId id : participant.prepared()) {
+                Long since = preparedSince.get(id);
+                if (since == null) {
+                    continue; // its prepare record is being written: not voted yet, so not in doubt
+                }
                 TxWork w = participant.work(id);
-                list.add(new InDoubt(id, w.coordinator(), preparedSince.getOrDefault(id, 0L), w.writes().size()));
+                list.add(new InDoubt(id, w.coordinator(), since, w.writes().size()));
             }
             return list;
         });
@@ -451,6 +482,7 @@ public final class LocalNode implements Closeable {
             } catch (RuntimeException e) {
                 inLock(() -> {
                     participant.retryLater(d.branch());
+                    released.signalAll();
                     return null;
                 });
                 throw e;

@@ -106,9 +106,12 @@ class DurabilityAuditTest {
         }
     }
 
+    private LocalNode node;
+
     private PeerEndpoint endpoint() {
         LevelStore store = LevelStore.open(dir, true, 100, this::recording);
         LocalNode node = LocalNode.open(store, "audited", Duration.ofSeconds(5));
+        this.node = node;
         open.add(node);
         return new PeerEndpoint(() -> node, "audited", "level-2pc", b -> "NOT_COORDINATOR");
     }
@@ -182,8 +185,16 @@ class DurabilityAuditTest {
         // The prepare record's write has started but not returned: no vote may have been produced.
         assertThat(vote).isNotDone();
         assertThat(writes).isEmpty();
+        // Not voted yet, so not in doubt: nobody may resolve it (it holds its locks, though).
+        assertThat(node.prepared()).containsExactly(branch(1));
+        assertThat(node.inDoubt()).isEmpty();
+        // A duplicate commit arriving now waits for the record instead of failing or overtaking it.
+        CompletableFuture<PeerResponse> commit = CompletableFuture.supplyAsync(
+                () -> endpoint.handle(new PeerRequest("coordinator", PeerProtocol.COMMIT, commitBody(1))));
         holdWrites.countDown();
         assertThat(vote.get(30, TimeUnit.SECONDS).bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
-        assertThat(writes).hasSize(1).allMatch(Write::sync);
+        assertThat(commit.get(30, TimeUnit.SECONDS).bodyText()).isEqualTo(PeerProtocol.DONE);
+        assertThat(writes).hasSize(2).allMatch(Write::sync);
+        assertThat(node.prepared()).isEmpty();
     }
 }
