@@ -127,4 +127,45 @@ class PeerAuthTest {
     void twoSignaturesOfTheSameRequestUseDifferentNonces() {
         assertThat(signed().get(PeerProtocol.HEADER_NONCE)).isNotEqualTo(signed().get(PeerProtocol.HEADER_NONCE));
     }
+
+    /** A clock the test moves. */
+    private static final class MovingClock extends Clock {
+        Instant now = NOW;
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void nonceCacheForgetsWhatTheWindowNoLongerAcceptsAndStaysBounded() {
+        MovingClock clock = new MovingClock();
+        PeerAuth receiver = new PeerAuth(SECRET, WINDOW, clock);
+        PeerAuth sender = new PeerAuth(SECRET, WINDOW, clock);
+        Map<String, String> first = new HashMap<>(sender.sign("POST", PATH, "node-a", BODY));
+        for (int i = 0; i < 1000; i++) {
+            assertThat(verify(receiver, new HashMap<>(sender.sign("POST", PATH, "node-a", BODY)), "POST", PATH, BODY)).isNull();
+        }
+        assertThat(verify(receiver, first, "POST", PATH, BODY)).isNull();
+        assertThat(verify(receiver, first, "POST", PATH, BODY)).contains("replayed");
+        assertThat(receiver.rememberedNonces()).isEqualTo(1001);
+
+        // Two windows later every remembered timestamp is outside the window: the next request purges them.
+        clock.now = NOW.plus(WINDOW.multipliedBy(2)).plusMillis(1);
+        assertThat(verify(receiver, new HashMap<>(sender.sign("POST", PATH, "node-a", BODY)), "POST", PATH, BODY)).isNull();
+        assertThat(receiver.rememberedNonces()).isEqualTo(1);
+        // and the old request is still refused, by its timestamp
+        assertThat(verify(receiver, first, "POST", PATH, BODY)).contains("away from this node's clock");
+    }
 }
