@@ -81,6 +81,15 @@ class Benchmark {
                     System.out.printf(Locale.ROOT, "    preloaded %d keys and %d accounts in %d ms%n", space.keys,
                             params.workloads().contains(Workload.BANK) ? space.accounts : 0,
                             (System.nanoTime() - p0) / 1_000_000);
+                    // The nodes' JIT compilers need tens of seconds of traffic before the hot paths are compiled
+                    // (C2 alone takes ~40 s of CPU on this code): measured cells must not pay for that.
+                    Duration jit = jitWarmup();
+                    if (!jit.isZero()) {
+                        System.out.printf(Locale.ROOT, "    JIT warm-up: %d s of put and get at 16 clients, not measured%n",
+                                jit.toSeconds());
+                        driver.run(t, cluster.baseUris(), Workload.PUT, 16, space, params.seed(), Duration.ZERO, jit.dividedBy(2));
+                        driver.run(t, cluster.baseUris(), Workload.GET, 16, space, params.seed(), Duration.ZERO, jit.dividedBy(2));
+                    }
                     for (Workload w : params.workloads()) {
                         for (int clients : params.clients()) {
                             cluster.checkNodesAlive();
@@ -121,6 +130,11 @@ class Benchmark {
     }
 
     /** WARN and ERROR lines in the nodes' logs, which may explain an error or a slow cell. */
+    /** {@code bench.jit-warmup} (default 20s): unmeasured load on every freshly started cluster. */
+    static Duration jitWarmup() {
+        return BenchParams.duration(System.getProperty("bench.jit-warmup", "20s"));
+    }
+
     private static String logFindings(Target t, BenchCluster cluster) throws java.io.IOException {
         return NodeLogs.summary(t.label(), cluster.logLinesContaining(" WARN "), cluster.logLinesContaining(" ERROR "))
                 + " (logs under `" + cluster.dir() + "`).";
