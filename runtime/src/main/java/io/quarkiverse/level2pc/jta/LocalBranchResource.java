@@ -112,7 +112,8 @@ public final class LocalBranchResource extends AbstractNodeResource implements j
         completeSecondPhase(node, id, true, decision);
         // Only if this call recorded it (a branch already completed by the resolver records nothing).
         if (decision != null && node.hasDecision(id.gtrid())) {
-            // The decision is now durable here, beyond Narayana's log: the peers may finish in the background.
+            // The decision is now durable here, beyond Narayana's log: the peers' commits are this node's
+            // business from now on (waited for, or finished in the background), never Narayana's recovery.
             peers.decisionRecorded(peer -> node.acknowledged(id.gtrid(), peer.toString()));
         }
     }
@@ -216,6 +217,7 @@ public final class LocalBranchResource extends AbstractNodeResource implements j
 
     @Override
     public String toString() {
-        return "level-2pc local branch on node '" + node.nodeName() + "'";
+        // A branch restored from Narayana's log has no node of its own.
+        return "level-2pc local branch" + (node != null ? " on node '" + node.nodeName() + "'" : " (recovered)");
     }
 }

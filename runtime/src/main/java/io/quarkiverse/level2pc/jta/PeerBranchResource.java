@@ -103,9 +103,23 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
             }
             return;
         }
-        if (fanout.committingInBackground()) {
+        if (fanout.decisionRecorded()) {
             // The commit was sent when the local branch committed, and the coordinator node holds the
-            // decision durably until this peer acknowledges it (or its resolver asks): nothing to wait for.
+            // decision durably until this peer acknowledges it (resent by its resolver, or asked for by the
+            // peer): nothing for Narayana to keep. Wait for it only when the caller wants to.
+            if (!fanout.inBackground()) {
+                try {
+                    fanout.awaitCommit(peer);
+                } catch (PeerClient.HeuristicOutcome e) {
+                    LOG.errorf("Commit of %s on peer %s: %s", id, peer, e.getMessage());
+                    throw new XAException(e.committed() ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
+                } catch (RuntimeException e) {
+                    // Logged by the fan-out; the node's resolver resends it.
+                    if (e instanceof PeerUnavailableException) {
+                        onUnreachable.accept(peer, e.getMessage());
+                    }
+                }
+            }
             return;
         }
         complete(() -> fanout.awaitCommit(peer), peer, id, true, false, onUnreachable);

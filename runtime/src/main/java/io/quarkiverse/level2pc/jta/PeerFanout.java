@@ -50,12 +50,12 @@ final class PeerFanout {
 
     /**
      * The commit decision to record with the local branch's commit, naming every peer branch that was
-     * prepared; {@code null} when peers are committed in the foreground.
+     * prepared. Recorded whether or not the caller waits for the peers: with it, a peer whose commit
+     * fails is this node's to finish (resent by its resolver, or asked for by the peer), so Narayana
+     * never has to keep and rewrite its log for it (a crash during that in-place rewrite leaves an
+     * empty record that Narayana's recovery reads as "no decision", i.e. presumed abort).
      */
     synchronized Codec.Decision decision(io.quarkiverse.level2pc.core.Bytes gtrid) {
-        if (!background) {
-            return null;
-        }
         Map<String, BranchId> peers = new java.util.HashMap<>();
         slots.forEach((uri, s) -> {
             if (s.prepare != null) {
@@ -88,9 +88,14 @@ final class PeerFanout {
         });
     }
 
-    /** Whether the peers' commits finish in the background (the decision is recorded durably here). */
-    synchronized boolean committingInBackground() {
+    /** Whether the commit decision is recorded durably on this node (so the peers' commits are its own). */
+    synchronized boolean decisionRecorded() {
         return decisionRecorded;
+    }
+
+    /** Whether the caller is answered without waiting for the peers' commits. */
+    boolean inBackground() {
+        return background;
     }
 
     synchronized void bind(URI peer, BranchId branch) {
