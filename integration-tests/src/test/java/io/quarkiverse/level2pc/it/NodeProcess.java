@@ -51,6 +51,7 @@ final class NodeProcess implements AutoCloseable {
     final int port;
     private final Path log;
     private final Map<String, String> properties = new LinkedHashMap<>();
+    private final List<String> jvmOptions = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
@@ -94,6 +95,16 @@ final class NodeProcess implements AutoCloseable {
     /** An extra {@code -Dkey=value} for the node's JVM (applies from the next start). */
     NodeProcess property(String key, String value) {
         properties.put(key, value);
+        return this;
+    }
+
+    /**
+     * Extra JVM options placed before {@code -jar} (e.g. {@code -javaagent:...}), replacing the previous
+     * ones; they apply from the next start. An empty list removes them.
+     */
+    NodeProcess jvmOptions(List<String> options) {
+        jvmOptions.clear();
+        jvmOptions.addAll(options);
         return this;
     }
 
@@ -218,6 +229,7 @@ final class NodeProcess implements AutoCloseable {
         for (Map.Entry<String, String> p : properties.entrySet()) {
             cmd.add("-D" + p.getKey() + "=" + p.getValue());
         }
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-jar", jar.toString()));
         Files.writeString(log, "=== " + java.time.Instant.now() + " starting node " + name + " on port " + port + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -283,6 +295,42 @@ final class NodeProcess implements AutoCloseable {
             throw new IllegalStateException("node " + name + " did not die");
         }
         LIVE.remove(process);
+    }
+
+    /** The operating-system process id of the running (or last) JVM. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** {@code kill -STOP}: the JVM freezes (no thread runs, sockets stay open) until {@link #resume()}. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** {@code kill -CONT} after {@link #pause()}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        String out = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " (node " + name + ") failed: " + out);
+        }
+    }
+
+    /**
+     * Waits until the JVM exits by itself (e.g. a crash point halts it) and returns its exit code;
+     * from then on the node counts as stopped. Throws if it is still running after {@code atMost}.
+     */
+    int awaitExit(Duration atMost) throws InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("node " + name + " did not exit within " + atMost);
+        }
+        expectedAlive = false;
+        LIVE.remove(process);
+        return process.exitValue();
     }
 
     /** A graceful stop (SIGTERM): the node closes its store. */
