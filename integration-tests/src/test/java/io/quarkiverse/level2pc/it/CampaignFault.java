@@ -116,6 +116,43 @@ enum CampaignFault {
             IF flagged("fault-campaign-armed-" + java.util.Arrays.toString($1.getGlobalTransactionId()))
             DO @CRASH@
             ENDRULE
+            """),
+    /**
+     * The coordinator dies while Narayana rewrites its log record of a decided transaction. At the
+     * K-th second phase the commit to the node's first peer fails as if the peer were unreachable
+     * (the peer stays prepared; Narayana keeps the transaction for recovery and rewrites its record),
+     * and the JVM halts inside {@code ShadowingStore.write_state} of that rewrite, on the transaction's
+     * thread, between opening the record file and writing it. Uses Narayana's internals (7.3.3), not
+     * names of this project.
+     */
+    COORDINATOR_DURING_LOG_REWRITE("coordinator crash while Narayana rewrites its log after a peer's failed commit", """
+            RULE fault-campaign: arm one transaction at the K-th second phase
+            CLASS io.quarkiverse.level2pc.jta.LocalBranchResource
+            METHOD commit
+            AT ENTRY
+            IF !$2 && incrementCounter("fault-campaign-hits") == @K@
+            DO flag("fault-campaign-fail-" + java.util.Arrays.toString($1.getGlobalTransactionId()));
+               flag(Thread.currentThread());
+               traceln("[fault-campaign] armed transaction " + java.util.Arrays.toString($1.getGlobalTransactionId()))
+            ENDRULE
+
+            RULE fault-campaign: the first peer's commit of the armed transaction fails
+            CLASS io.quarkiverse.level2pc.transport.PeerClient
+            METHOD commit(java.net.URI, io.quarkiverse.level2pc.core.BranchId)
+            AT ENTRY
+            IF $1.getPort() == @FIRST_PEER_PORT@
+               && flagged("fault-campaign-fail-" + java.util.Arrays.toString($2.gtrid().toArray()))
+            DO traceln("[fault-campaign] failing the commit to " + $1.toString());
+               throw new io.quarkiverse.level2pc.PeerUnavailableException("peer " + $1.toString() + " is unreachable (commit): injected by the fault campaign")
+            ENDRULE
+
+            RULE fault-campaign: coordinator crash while Narayana rewrites the record
+            CLASS com.arjuna.ats.internal.arjuna.objectstore.ShadowingStore
+            METHOD write_state
+            AT INVOKE java.io.FileOutputStream.write
+            IF flagged(Thread.currentThread())
+            DO @CRASH@
+            ENDRULE
             """);
 
     /** What the node prints just before it halts; the test looks for it in the node's log. */
@@ -144,6 +181,7 @@ enum CampaignFault {
         return rules.replace("@K@", Integer.toString(k))
                 .replace("@PEERS@", Integer.toString(peers.size()))
                 .replace("@SECOND_PEER_PORT@", Integer.toString(peers.get(peers.size() - 1).getPort()))
+                .replace("@FIRST_PEER_PORT@", Integer.toString(peers.get(0).getPort()))
                 .replace("@CRASH@", crash);
     }
 

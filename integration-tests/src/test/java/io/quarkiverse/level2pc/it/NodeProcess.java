@@ -262,7 +262,9 @@ final class NodeProcess implements AutoCloseable {
     void checkNotExited() {
         Process p = process;
         if (expectedAlive && p != null && !p.isAlive()) {
-            throw new IllegalStateException("node " + name + " exited with " + p.exitValue() + "; log:\n" + logTail(200));
+            throw new IllegalStateException("node " + name + " exited with " + p.exitValue()
+                    + (p.exitValue() == 143 ? " (SIGTERM, not sent by this test: another process killed it)" : "") + "; log:\n"
+                    + logTail(200));
         }
     }
 
