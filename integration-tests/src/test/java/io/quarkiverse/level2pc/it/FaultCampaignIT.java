@@ -190,7 +190,9 @@ class FaultCampaignIT {
             List<URI> peers = nodes.stream().filter(n -> n != target).map(n -> URI.create(n.baseUrl())).toList();
             Files.writeString(script, fault.script(k, peers));
             target.stop();
-            target.jvmOptions(List.of(CampaignFault.agentOption(script)));
+            List<String> withAgent = new ArrayList<>(NodeProcess.TEST_JVM_OPTIONS);
+            withAgent.add(CampaignFault.agentOption(script));
+            target.jvmOptions(withAgent);
             target.launch();
             cluster.awaitAllReady(NodeProcess.START_TIMEOUT);
         }
@@ -238,7 +240,7 @@ class FaultCampaignIT {
             repairAt = System.nanoTime();
         }
         for (NodeProcess n : dead) {
-            n.jvmOptions(List.of());
+            n.jvmOptions(NodeProcess.TEST_JVM_OPTIONS);
             n.launch();
         }
         round.recoveryMillis = awaitRecovered(round, repairAt);

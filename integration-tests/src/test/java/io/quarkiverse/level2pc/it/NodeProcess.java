@@ -35,6 +35,8 @@ final class NodeProcess implements AutoCloseable {
     static final Path APP = Path.of("target/quarkus-app");
     static final Path JAR = APP.resolve("quarkus-run.jar");
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /** Small heap, quick start: what the tests need. */
+    static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     private static Path snapshot;
@@ -51,7 +53,7 @@ final class NodeProcess implements AutoCloseable {
     final int port;
     private final Path log;
     private final Map<String, String> properties = new LinkedHashMap<>();
-    private final List<String> jvmOptions = new ArrayList<>();
+    private List<String> jvmOptions = TEST_JVM_OPTIONS;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
@@ -98,13 +100,9 @@ final class NodeProcess implements AutoCloseable {
         return this;
     }
 
-    /**
-     * Extra JVM options placed before {@code -jar} (e.g. {@code -javaagent:...}), replacing the previous
-     * ones; they apply from the next start. An empty list removes them.
-     */
+    /** Replaces {@link #TEST_JVM_OPTIONS} (applies from the next start). */
     NodeProcess jvmOptions(List<String> options) {
-        jvmOptions.clear();
-        jvmOptions.addAll(options);
+        this.jvmOptions = List.copyOf(options);
         return this;
     }
 
@@ -218,10 +216,9 @@ final class NodeProcess implements AutoCloseable {
         }
         Files.createDirectories(dataDir.getParent());
         List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of(
                 "-Dquarkus.http.port=" + port,
                 "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.level-2pc.node-name=" + name,
@@ -229,7 +226,6 @@ final class NodeProcess implements AutoCloseable {
         for (Map.Entry<String, String> p : properties.entrySet()) {
             cmd.add("-D" + p.getKey() + "=" + p.getValue());
         }
-        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-jar", jar.toString()));
         Files.writeString(log, "=== " + java.time.Instant.now() + " starting node " + name + " on port " + port + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
