@@ -119,11 +119,13 @@ enum CampaignFault {
             """),
     /**
      * The coordinator dies while Narayana rewrites its log record of a decided transaction. At the
-     * K-th second phase the commit to the node's first peer fails as if the peer were unreachable
-     * (the peer stays prepared; Narayana keeps the transaction for recovery and rewrites its record),
-     * and the JVM halts inside {@code ShadowingStore.write_state} of that rewrite, on the transaction's
-     * thread, between opening the record file and writing it. Uses Narayana's internals (7.3.3), not
-     * names of this project.
+     * K-th second phase the commit to the node's first peer fails once, as if the peer were
+     * unreachable (the peer stays prepared). Narayana then keeps the transaction for recovery and
+     * rewrites its record: the JVM halts inside {@code ShadowingStore.write_state} for that
+     * transaction, between opening the record file and writing it. If Narayana does not rewrite it
+     * (the commit reached every branch by then, or the peers are committed in the background), the
+     * JVM halts when Narayana's second phase of that transaction ends. Uses Narayana's internals
+     * (7.3.3), not names of this project.
      */
     COORDINATOR_DURING_LOG_REWRITE("coordinator crash while Narayana rewrites its log after a peer's failed commit", """
             RULE fault-campaign: arm one transaction at the K-th second phase
@@ -132,16 +134,16 @@ enum CampaignFault {
             AT ENTRY
             IF !$2 && incrementCounter("fault-campaign-hits") == @K@
             DO flag("fault-campaign-fail-" + java.util.Arrays.toString($1.getGlobalTransactionId()));
-               flag(Thread.currentThread());
+               flag("fault-campaign-uid-" + java.util.Arrays.toString(java.util.Arrays.copyOf($1.getGlobalTransactionId(), 28)));
                traceln("[fault-campaign] armed transaction " + java.util.Arrays.toString($1.getGlobalTransactionId()))
             ENDRULE
 
-            RULE fault-campaign: the first peer's commit of the armed transaction fails
+            RULE fault-campaign: the first peer's commit of the armed transaction fails once
             CLASS io.quarkiverse.level2pc.transport.PeerClient
             METHOD commit(java.net.URI, io.quarkiverse.level2pc.core.BranchId)
             AT ENTRY
             IF $1.getPort() == @FIRST_PEER_PORT@
-               && flagged("fault-campaign-fail-" + java.util.Arrays.toString($2.gtrid().toArray()))
+               && clear("fault-campaign-fail-" + java.util.Arrays.toString($2.gtrid().toArray()))
             DO traceln("[fault-campaign] failing the commit to " + $1.toString());
                throw new io.quarkiverse.level2pc.PeerUnavailableException("peer " + $1.toString() + " is unreachable (commit): injected by the fault campaign")
             ENDRULE
@@ -150,8 +152,18 @@ enum CampaignFault {
             CLASS com.arjuna.ats.internal.arjuna.objectstore.ShadowingStore
             METHOD write_state
             AT INVOKE java.io.FileOutputStream.write
-            IF flagged(Thread.currentThread())
-            DO @CRASH@
+            IF flagged("fault-campaign-uid-" + java.util.Arrays.toString($1.getBytes()))
+            DO traceln("[fault-campaign] halting in the rewrite of " + $1.toString());
+               @CRASH@
+            ENDRULE
+
+            RULE fault-campaign: coordinator crash at the end of the second phase (no rewrite)
+            CLASS com.arjuna.ats.arjuna.coordinator.BasicAction
+            METHOD phase2Commit
+            AT EXIT
+            IF flagged("fault-campaign-uid-" + java.util.Arrays.toString($0.get_uid().getBytes()))
+            DO traceln("[fault-campaign] halting after the second phase of " + $0.get_uid().toString() + " (no rewrite)");
+               @CRASH@
             ENDRULE
             """);
 
