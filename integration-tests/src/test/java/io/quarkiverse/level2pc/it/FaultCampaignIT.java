@@ -64,8 +64,9 @@ import io.quarkiverse.level2pc.it.RegisterLinearizability.Operation;
  * order, the nodes, the crash-point hit, the timings, every client's operations. Round {@code r}'s
  * choices depend only on the seed and {@code r}, so {@code -Dcampaign.rounds=r} with the same seed
  * replays the campaign up to round {@code r}. The interleaving (and so the exact moment of a fault
- * within the protocol) is not replayed. {@code -Dcampaign.faults=KILL_ONE,PAUSE,...} restricts the faults (names of
- * {@link CampaignFault}). Data, node logs, Byteman scripts and failing histories are kept under
+ * within the protocol) is not replayed. {@code -Dcampaign.faults=KILL_ONE,PAUSE,...} restricts the
+ * faults (names of {@link CampaignFault}); {@code -Dcampaign.node.<property>=<value>} adds a system
+ * property to every node. Data, node logs, Byteman scripts and failing histories are kept under
  * {@code integration-tests/target/cluster-runs/campaign-<time>/}.
  */
 @ExtendWith(ClusterProcesses.LogsOnFailure.class)
@@ -89,6 +90,13 @@ class FaultCampaignIT {
         p.put("quarkus.level-2pc.recovery-period", "1s");
         p.put("quarkus.level-2pc.in-doubt-after", "1s");
         p.put("quarkus.level-2pc.heartbeat-interval", "500ms");
+        // -Dcampaign.node.<property>=<value> adds (or overrides) a node property, e.g.
+        // -Dcampaign.node.quarkus.level-2pc.commit-peers-in-background=false
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("campaign.node.")) {
+                p.put(name.substring("campaign.node.".length()), System.getProperty(name));
+            }
+        }
         return p;
     }
 
@@ -107,6 +115,7 @@ class FaultCampaignIT {
                 seed, rounds, System.getProperty("campaign.faults") == null ? "" : " -Dcampaign.faults=" + System.getProperty("campaign.faults"));
         List<CampaignFault> schedule = schedule(new Random(seed), kinds, rounds);
         System.out.println("[campaign] faults by round: " + schedule);
+        System.out.println("[campaign] node properties: " + NODE_PROPERTIES);
         long t0 = System.nanoTime();
         try (ClusterProcesses c = ClusterProcesses.start("campaign", 3, NODE_PROPERTIES)) {
             cluster = c;
