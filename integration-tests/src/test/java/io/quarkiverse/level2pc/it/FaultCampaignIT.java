@@ -20,7 +20,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -286,7 +285,6 @@ class FaultCampaignIT {
         for (int i = 0; i < CampaignLoad.ACCOUNTS; i++) {
             String id = CampaignLoad.account(r, i);
             NodeProcess n = cluster.node(i % cluster.size());
-            attemptedKeys.add("bank:" + id);
             Awaitility.await("account " + id + " opened").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> DemoClient.send(http, n.uri("/bank/accounts/" + id), "PUT",
                             ("{\"balance\":" + CampaignLoad.INITIAL_BALANCE + "}").getBytes(StandardCharsets.UTF_8), "application/json",
