@@ -77,6 +77,12 @@ final class DemoClient {
 
     static Reply send(java.net.URI uri, String method, byte[] body, String contentType, Map<String, String> headers,
             Duration timeout) throws IOException, InterruptedException {
+        return send(HTTP, uri, method, body, contentType, headers, timeout);
+    }
+
+    /** {@link #send(java.net.URI, String, byte[], String, Map, Duration)} through a given client (its own connection pool). */
+    static Reply send(HttpClient http, java.net.URI uri, String method, byte[] body, String contentType, Map<String, String> headers,
+            Duration timeout) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
@@ -84,7 +90,7 @@ final class DemoClient {
         }
         headers.forEach(b::header);
         long t0 = System.nanoTime();
-        HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         long t1 = System.nanoTime();
         return new Reply(r.statusCode(), new String(r.body(), StandardCharsets.UTF_8), t0, t1);
     }

@@ -258,7 +258,9 @@ final class NodeProcess implements AutoCloseable {
     void checkNotExited() {
         Process p = process;
         if (expectedAlive && p != null && !p.isAlive()) {
-            throw new IllegalStateException("node " + name + " exited with " + p.exitValue() + "; log:\n" + logTail(200));
+            throw new IllegalStateException("node " + name + " exited with " + p.exitValue()
+                    + (p.exitValue() == 143 ? " (SIGTERM, not sent by this test: another process killed it)" : "") + "; log:\n"
+                    + logTail(200));
         }
     }
 
@@ -291,6 +293,42 @@ final class NodeProcess implements AutoCloseable {
             throw new IllegalStateException("node " + name + " did not die");
         }
         LIVE.remove(process);
+    }
+
+    /** The operating-system process id of the running (or last) JVM. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** {@code kill -STOP}: the JVM freezes (no thread runs, sockets stay open) until {@link #resume()}. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** {@code kill -CONT} after {@link #pause()}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+        String out = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " (node " + name + ") failed: " + out);
+        }
+    }
+
+    /**
+     * Waits until the JVM exits by itself (e.g. a crash point halts it) and returns its exit code;
+     * from then on the node counts as stopped. Throws if it is still running after {@code atMost}.
+     */
+    int awaitExit(Duration atMost) throws InterruptedException {
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("node " + name + " did not exit within " + atMost);
+        }
+        expectedAlive = false;
+        LIVE.remove(process);
+        return process.exitValue();
     }
 
     /** A graceful stop (SIGTERM): the node closes its store. */
