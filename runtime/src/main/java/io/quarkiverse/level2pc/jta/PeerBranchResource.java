@@ -16,9 +16,11 @@ import io.quarkiverse.level2pc.transport.PeerClient;
  * The XA resource of one transaction on one peer: Narayana drives it like the local branch, and it
  * forwards each phase over the {@link PeerClient}. The peer's participant does the validation,
  * locking and durable prepare record, with the same rules as the local node. An unreachable peer
- * during prepare is {@code XAER_RMFAIL} (the transaction rolls back); during commit also
- * {@code XAER_RMFAIL}, so Narayana keeps its log and its recovery commits the branch when the peer is
- * back.
+ * during prepare is {@code XAER_RMFAIL} (the transaction rolls back). At commit, once the local branch
+ * has recorded the coordinator's decision, a failed peer commit is the node's to finish (its resolver
+ * resends it): the branch returns normally (at once with background commits). Only without a recorded
+ * decision, or for a branch restored from Narayana's log, is a failed commit {@code XAER_RMFAIL}, left
+ * to Narayana's recovery.
  */
 public final class PeerBranchResource extends AbstractNodeResource implements java.io.Serializable {
 
