@@ -25,6 +25,16 @@ public final class BenchCluster implements AutoCloseable {
     }
 
     /** {@code http://127.0.0.1:<port>} of every node, in order ({@code a}, {@code b}, ...). */
+    /** The CPU time all node processes have used so far, in nanoseconds (from the operating system). */
+    public long cpuNanos() {
+        long total = 0;
+        for (NodeProcess n : cluster.nodes()) {
+            total += ProcessHandle.of(n.pid()).flatMap(p -> p.info().totalCpuDuration()).map(java.time.Duration::toNanos)
+                    .orElse(0L);
+        }
+        return total;
+    }
+
     public List<URI> baseUris() {
         return cluster.nodes().stream().map(n -> URI.create(n.baseUrl())).toList();
     }

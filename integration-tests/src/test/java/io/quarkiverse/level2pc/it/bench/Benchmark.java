@@ -94,7 +94,7 @@ class Benchmark {
                         for (int clients : params.clients()) {
                             cluster.checkNodesAlive();
                             results.add(report(driver.run(t, cluster.baseUris(), w, clients, space, params.seed(),
-                                    params.warmup(), params.duration())));
+                                    params.warmup(), params.duration(), cluster::cpuNanos)));
                         }
                     }
                     cluster.checkNodesAlive();

@@ -13,7 +13,16 @@ import org.HdrHistogram.Histogram;
  * are counted apart.
  */
 record CellResult(Target target, Workload workload, int clients, Duration window, Histogram latencyNanos, long ok,
-        long conflicts, Map<String, Long> errors, Map<String, Long> errorsOutsideWindow) {
+        long conflicts, Map<String, Long> errors, Map<String, Long> errorsOutsideWindow, double cpuMillisPerOp) {
+
+    /**
+     * The same cell with the CPU time the nodes used during the measured window, per operation: what a
+     * figure costs the machine, whatever the latency (NaN when not measured or no operation).
+     */
+    CellResult withCpuNanos(long cpuNanos) {
+        double perOp = ok == 0 || cpuNanos < 0 ? Double.NaN : cpuNanos / 1e6 / ok;
+        return new CellResult(target, workload, clients, window, latencyNanos, ok, conflicts, errors, errorsOutsideWindow, perOp);
+    }
 
     /** Below this many samples a percentile says more about one operation than about the distribution. */
     static long minSamplesFor(double percentile) {
@@ -33,7 +42,7 @@ record CellResult(Target target, Workload workload, int clients, Duration window
             r.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
             r.errorsOutsideWindow.forEach((k, v) -> outside.merge(k, v, Long::sum));
         }
-        return new CellResult(target, workload, clients, window, h, ok, conflicts, errors, outside);
+        return new CellResult(target, workload, clients, window, h, ok, conflicts, errors, outside, Double.NaN);
     }
 
     double opsPerSecond() {

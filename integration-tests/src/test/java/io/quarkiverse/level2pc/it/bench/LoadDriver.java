@@ -35,6 +35,15 @@ final class LoadDriver implements AutoCloseable {
 
     CellResult run(Target target, List<URI> nodes, Workload workload, int clients, Keyspace space, long seed,
             Duration warmup, Duration duration) throws InterruptedException {
+        return run(target, nodes, workload, clients, space, seed, warmup, duration, null);
+    }
+
+    /**
+     * @param nodesCpuNanos the CPU time the nodes have used so far (sampled at the start and the end of
+     *        the measured window), or {@code null}
+     */
+    CellResult run(Target target, List<URI> nodes, Workload workload, int clients, Keyspace space, long seed,
+            Duration warmup, Duration duration, java.util.function.LongSupplier nodesCpuNanos) throws InterruptedException {
         long start = System.nanoTime();
         long windowStart = start + warmup.toNanos();
         long windowEnd = windowStart + duration.toNanos();
@@ -46,6 +55,14 @@ final class LoadDriver implements AutoCloseable {
                     windowEnd, finished));
         }
         all.forEach(c -> vertx.runOnContext(v -> c.next()));
+        long cpuNanos = -1;
+        if (nodesCpuNanos != null) {
+            // Sampling times, not synchronisation: the window is defined by the clock.
+            java.util.concurrent.locks.LockSupport.parkNanos(windowStart - System.nanoTime());
+            long before = nodesCpuNanos.getAsLong();
+            java.util.concurrent.locks.LockSupport.parkNanos(windowEnd - System.nanoTime());
+            cpuNanos = nodesCpuNanos.getAsLong() - before;
+        }
         long waitMillis = (windowEnd - System.nanoTime()) / 1_000_000 + REQUEST_TIMEOUT.toMillis() + 10_000;
         boolean done = finished.await(waitMillis, TimeUnit.MILLISECONDS);
         // a client that never got its last answer is an error (its own recorder belongs to the event loop)
@@ -60,7 +77,7 @@ final class LoadDriver implements AutoCloseable {
         Future.join(closing).toCompletionStage().toCompletableFuture().join();
         List<Recorder> recorders = new ArrayList<>(all.stream().map(c -> c.recorder).toList());
         recorders.add(stuck);
-        return CellResult.merge(target, workload, clients, duration, recorders);
+        return CellResult.merge(target, workload, clients, duration, recorders).withCpuNanos(cpuNanos);
     }
 
     @Override

@@ -67,15 +67,18 @@ final class Report {
                 + "Latencies: of those operations, measured by the client from sending the request to reading the whole "
                 + "answer, in ms; " + NONE + " where there are too few samples for the percentile (fewer than 100 for "
                 + "p99, 1000 for p99.9). conflicts: answers 409, not counted as operations. errors: every other "
-                + "failure of the cell, warm-up and drain included; a row with errors is marked " + WARN + ".\n\n");
-        b.append("| Workload | Clients | Target | ops/s | p50 | p99 | p99.9 | max | ops | conflicts | errors |\n");
-        b.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+                + "failure of the cell, warm-up and drain included; a row with errors is marked " + WARN + ". "
+                + "CPU ms/op: CPU time used by all node processes during the window, per operation (" + NONE
+                + " for the local LevelDB, which runs in the harness's JVM).\n\n");
+        b.append("| Workload | Clients | Target | ops/s | p50 | p99 | p99.9 | max | ops | conflicts | errors | CPU ms/op |\n");
+        b.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (CellResult c : cells) {
             b.append("| ").append(c.workload().label()).append(" | ").append(c.clients()).append(" | ")
                     .append(c.target().label()).append(" | ").append(rate(c.opsPerSecond())).append(" | ")
                     .append(millis(c.percentileMillis(50))).append(" | ").append(millis(c.percentileMillis(99))).append(" | ")
                     .append(millis(c.percentileMillis(99.9))).append(" | ").append(millis(c.maxMillis())).append(" | ")
-                    .append(c.ok()).append(" | ").append(conflicts(c)).append(" | ").append(errorCell(c)).append(" |\n");
+                    .append(c.ok()).append(" | ").append(conflicts(c)).append(" | ").append(errorCell(c)).append(" | ")
+                    .append(Double.isNaN(c.cpuMillisPerOp()) ? NONE : millis(c.cpuMillisPerOp())).append(" |\n");
         }
     }
 
