@@ -48,7 +48,7 @@ public final class PeerEndpoint {
                 case PeerProtocol.COMMIT -> commit(request);
                 case PeerProtocol.ROLLBACK -> rollback(request);
                 case PeerProtocol.RECOVER -> recover(request);
-                case PeerProtocol.OUTCOME -> PeerResponse.ok(outcomes.apply(decodeBranch(request.body())));
+                case PeerProtocol.OUTCOME -> outcome(request);
                 default -> PeerResponse.error(404, "unknown operation",
                         "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION);
             };
@@ -110,6 +110,19 @@ public final class PeerEndpoint {
         BranchId id = decodeBranch(rest);
         PeerResponse byHand = decidedByHand(id, true);
         return byHand != null ? byHand : completion(local().commit(id), id);
+    }
+
+    /** What this node, as coordinator, knows of a transaction; a 500 if its transaction log cannot be read. */
+    private PeerResponse outcome(PeerRequest request) {
+        BranchId id = decodeBranch(request.body());
+        String answer;
+        try {
+            answer = outcomes.apply(id);
+        } catch (IllegalStateException e) {
+            LOG.errorf(e, "Node '%s' cannot tell the outcome of %s", nodeName, id);
+            return PeerResponse.error(500, "outcome unknown", String.valueOf(e.getMessage()));
+        }
+        return PeerResponse.ok(answer);
     }
 
     private PeerResponse rollback(PeerRequest request) {

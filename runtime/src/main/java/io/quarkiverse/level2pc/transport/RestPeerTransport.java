@@ -29,7 +29,10 @@ public final class RestPeerTransport implements PeerTransport {
     public RestPeerTransport(PeerAuth auth, String cluster, Duration connectTimeout, Duration requestTimeout, SSLContext ssl) {
         HttpClient.Builder b = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(connectTimeout);
+                .connectTimeout(connectTimeout)
+                // The client's internal steps run on its selector thread instead of being handed to a pool
+                // thread each time: callers block in send() anyway, and a peer answer is a few bytes.
+                .executor(Runnable::run);
         if (ssl != null) {
             b.sslContext(ssl);
         }
