@@ -48,6 +48,9 @@ public class Level2pcHealthCheck implements HealthCheck {
             b.withData("store", local.store().directory().toAbsolutePath().toString())
                     .withData("in-doubt", inDoubt.size())
                     .withData("in-doubt-waiting", waiting.size());
+            long[] writes = local.store().writeStats();
+            // Group commit at work: how many callers' writes went out in how many synced LevelDB writes.
+            b.withData("store-writes", writes[0]).withData("store-syncs", writes[1]);
             // The oldest few, for an operator: their keys stay locked until the coordinator answers.
             for (LocalNode.InDoubt d : waiting.subList(0, Math.min(waiting.size(), MAX_LISTED))) {
                 b.withData("in-doubt " + d.branch(), "coordinator '" + d.coordinator() + "', prepared "
