@@ -34,11 +34,10 @@ public final class CoordinatorLog {
     private CoordinatorLog() {
     }
 
-    public static Outcome outcomeOf(BranchId branch, String nodeName) {
-        return outcomeOf(branch, nodeName, gtrid -> false);
-    }
-
     /**
+     * What this node, as coordinator, knows of the transaction of {@code branch}: checked in the order
+     * running transaction, own commit decision, Narayana's log, else presumed abort.
+     *
      * @param decided whether the node holds its own durable commit decision for a global transaction id
      *        (kept until every peer acknowledged, after Narayana deleted its log)
      */

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import org.jboss.logging.Logger;
@@ -40,7 +39,6 @@ final class InDoubtResolver implements AutoCloseable {
     private final Function<String, URI> peerNamed;
     private final Function<BranchId, CoordinatorLog.Outcome> ownOutcome;
     private final long afterMillis;
-    private final AtomicLong resolved = new AtomicLong();
     private ScheduledExecutorService timer;
 
     /**
@@ -77,11 +75,6 @@ final class InDoubtResolver implements AutoCloseable {
         }
     }
 
-    /** How many branches this resolver has completed since startup. */
-    long resolvedCount() {
-        return resolved.get();
-    }
-
     /**
      * One pass over the branches in doubt for at least {@code in-doubt-after} at {@code nowMillis}.
      *
@@ -108,7 +101,6 @@ final class InDoubtResolver implements AutoCloseable {
                     node.rollback(d.branch());
                 }
                 done++;
-                resolved.incrementAndGet();
                 LOG.infof("Node '%s' resolved in-doubt branch %s after %d ms: its coordinator '%s' %s it", node.nodeName(),
                         d.branch(), d.ageMillis(nowMillis), d.coordinator(), commit ? "committed" : "rolled back");
             } catch (RuntimeException e) {
