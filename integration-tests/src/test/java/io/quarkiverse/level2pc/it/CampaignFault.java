@@ -20,45 +20,13 @@ enum CampaignFault {
     PAUSE("SIGSTOP of one node for 1-4 s", null),
 
     /** A participant (any branch on the node, the local one too) dies before writing its prepare record. */
-    PARTICIPANT_BEFORE_PREPARE_RECORD("participant crash before its prepare record", """
-            RULE fault-campaign: participant before its prepare record
-            CLASS io.quarkiverse.level2pc.storage.LevelStore
-            METHOD persistPrepare
-            AT ENTRY
-            IF incrementCounter("fault-campaign-hits") == @K@
-            DO @CRASH@
-            ENDRULE
-            """),
+    PARTICIPANT_BEFORE_PREPARE_RECORD("participant crash before its prepare record", storeRule("participant before its prepare record", "persistPrepare", "ENTRY")),
     /** A participant dies after its prepare record is synced, before it votes. */
-    PARTICIPANT_AFTER_PREPARE_RECORD("participant crash after its prepare record", """
-            RULE fault-campaign: participant after its prepare record
-            CLASS io.quarkiverse.level2pc.storage.LevelStore
-            METHOD persistPrepare
-            AT EXIT
-            IF incrementCounter("fault-campaign-hits") == @K@
-            DO @CRASH@
-            ENDRULE
-            """),
+    PARTICIPANT_AFTER_PREPARE_RECORD("participant crash after its prepare record", storeRule("participant after its prepare record", "persistPrepare", "EXIT")),
     /** A participant dies in the second phase before its commit batch. */
-    PARTICIPANT_BEFORE_COMMIT_BATCH("participant crash before its commit batch", """
-            RULE fault-campaign: participant before its commit batch
-            CLASS io.quarkiverse.level2pc.storage.LevelStore
-            METHOD commit
-            AT ENTRY
-            IF incrementCounter("fault-campaign-hits") == @K@
-            DO @CRASH@
-            ENDRULE
-            """),
+    PARTICIPANT_BEFORE_COMMIT_BATCH("participant crash before its commit batch", storeRule("participant before its commit batch", "commit", "ENTRY")),
     /** A participant dies after its commit batch is synced, before it answers. */
-    PARTICIPANT_AFTER_COMMIT_BATCH("participant crash after its commit batch", """
-            RULE fault-campaign: participant after its commit batch
-            CLASS io.quarkiverse.level2pc.storage.LevelStore
-            METHOD commit
-            AT EXIT
-            IF incrementCounter("fault-campaign-hits") == @K@
-            DO @CRASH@
-            ENDRULE
-            """),
+    PARTICIPANT_AFTER_COMMIT_BATCH("participant crash after its commit batch", storeRule("participant after its commit batch", "commit", "EXIT")),
     /**
      * The coordinator dies when every peer has voted YES (the exit of the last peer branch's prepare),
      * before Narayana writes its decision to its log.
@@ -166,6 +134,17 @@ enum CampaignFault {
                @CRASH@
             ENDRULE
             """);
+
+    /** A crash at the K-th {@code at} (ENTRY or EXIT) of {@code LevelStore.<method>}, on any branch of the node. */
+    private static String storeRule(String name, String method, String at) {
+        return "RULE fault-campaign: " + name + "\n"
+                + "CLASS io.quarkiverse.level2pc.storage.LevelStore\n"
+                + "METHOD " + method + "\n"
+                + "AT " + at + "\n"
+                + "IF incrementCounter(\"fault-campaign-hits\") == @K@\n"
+                + "DO @CRASH@\n"
+                + "ENDRULE\n";
+    }
 
     /** What the node prints just before it halts; the test looks for it in the node's log. */
     static final String CRASH_MARK = "[fault-campaign] crash point";

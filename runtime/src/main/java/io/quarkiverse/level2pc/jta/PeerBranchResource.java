@@ -113,8 +113,7 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
                 try {
                     fanout.awaitCommit(peer);
                 } catch (PeerClient.HeuristicOutcome e) {
-                    LOG.errorf("Commit of %s on peer %s: %s", id, peer, e.getMessage());
-                    throw new XAException(e.committed() ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
+                    throw heuristic(e, peer, id, true);
                 } catch (RuntimeException e) {
                     // Logged by the fan-out; the node's resolver resends it.
                     if (e instanceof PeerUnavailableException) {
@@ -162,8 +161,7 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         try {
             c = call.get();
         } catch (PeerClient.HeuristicOutcome e) {
-            LOG.errorf("%s of %s on peer %s: %s", commit ? "Commit" : "Rollback", id, peer, e.getMessage());
-            throw new XAException(e.committed() ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
+            throw heuristic(e, peer, id, commit);
         } catch (RuntimeException e) {
             if (onUnreachable != null && e instanceof PeerUnavailableException) {
                 onUnreachable.accept(peer, e.getMessage());
@@ -175,6 +173,12 @@ public final class PeerBranchResource extends AbstractNodeResource implements ja
         if (c == LocalNode.Completion.UNKNOWN && (commit || recovered)) {
             throw new XAException(XAException.XAER_NOTA);
         }
+    }
+
+    /** The peer's branch was decided by an operator against {@code commit}: a heuristic outcome for Narayana. */
+    private static XAException heuristic(PeerClient.HeuristicOutcome e, URI peer, BranchId id, boolean commit) {
+        LOG.errorf("%s of %s on peer %s: %s", commit ? "Commit" : "Rollback", id, peer, e.getMessage());
+        return new XAException(e.committed() ? XAException.XA_HEURCOM : XAException.XA_HEURRB);
     }
 
     @Override

@@ -124,10 +124,7 @@ public class Level2pcNode implements Cluster {
         List<javax.transaction.xa.XAResource> recoverable = new ArrayList<>();
         recoverable.add(local);
         for (java.net.URI peer : peers) {
-            recoverable.add(new PeerRecoveryResource(client, peer, gtrid -> {
-                LocalNode n = node;
-                return n != null && n.hasDecision(gtrid);
-            }));
+            recoverable.add(new PeerRecoveryResource(client, peer, this::hasDecision));
         }
         javax.transaction.xa.XAResource[] resources = recoverable.toArray(javax.transaction.xa.XAResource[]::new);
         recovery = () -> resources;
@@ -162,9 +159,13 @@ public class Level2pcNode implements Cluster {
 
     /** What this node, as coordinator, knows of the transaction of {@code branch} (the callback site). */
     private io.quarkiverse.level2pc.jta.CoordinatorLog.Outcome ownOutcome(io.quarkiverse.level2pc.core.BranchId branch) {
+        return io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(branch, config.nodeName(), this::hasDecision);
+    }
+
+    /** Whether this node holds its own commit decision for a global transaction id. */
+    private boolean hasDecision(io.quarkiverse.level2pc.core.Bytes gtrid) {
         LocalNode n = node;
-        return io.quarkiverse.level2pc.jta.CoordinatorLog.outcomeOf(branch, config.nodeName(),
-                gtrid -> n != null && n.hasDecision(gtrid));
+        return n != null && n.hasDecision(gtrid);
     }
 
     @Override

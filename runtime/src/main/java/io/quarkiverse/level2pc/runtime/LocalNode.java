@@ -158,22 +158,38 @@ public final class LocalNode implements Closeable {
     }
 
     private void awaitLock(Bytes key, boolean shared) {
+        boolean held = waitWhile(() -> shared ? participant.locks().isLocked(key) : participant.writeLockHolder(key) != null,
+                h -> h, lockWaitTimeout, () -> "the " + KeySpace.describe(key) + " to be released");
+        if (held) {
+            BranchId holder = inLock(() -> participant.writeLockHolder(key));
+            throw new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by "
+                    + (holder != null ? "prepared transaction " + holder : "a prepared transaction that read it")
+                    + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
+                    + "); it is probably in doubt, see the level-2pc health check");
+        }
+    }
+
+    /**
+     * The node's one way of waiting: under the node lock, evaluates {@code attempt} until
+     * {@code waitMore} rejects its result or {@code bound} has passed, waking up whenever a branch
+     * releases its locks or finishes. Returns the last result: the caller tells a timeout by
+     * {@code waitMore} still holding for it.
+     */
+    private <T> T waitWhile(java.util.function.Supplier<T> attempt, java.util.function.Predicate<T> waitMore, Duration bound,
+            java.util.function.Supplier<String> waitingFor) {
         lock.lock();
         try {
-            long remaining = lockWaitTimeout.toNanos();
-            while (shared ? participant.locks().isLocked(key) : participant.writeLockHolder(key) != null) {
-                if (remaining <= 0) {
-                    BranchId holder = participant.writeLockHolder(key);
-                    throw new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by "
-                            + (holder != null ? "prepared transaction " + holder : "a prepared transaction that read it")
-                            + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
-                            + "); it is probably in doubt, see the level-2pc health check");
+            long remaining = bound.toNanos();
+            while (true) {
+                T result = attempt.get();
+                if (!waitMore.test(result) || remaining <= 0) {
+                    return result;
                 }
                 remaining = released.awaitNanos(remaining);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Level2pcException("interrupted while waiting for the " + KeySpace.describe(key) + " to be released", e);
+            throw new Level2pcException("interrupted while waiting for " + waitingFor.get(), e);
         } finally {
             lock.unlock();
         }
@@ -187,27 +203,18 @@ public final class LocalNode implements Closeable {
      * @throws LockWaitTimeoutException after {@code lockWaitTimeout}
      */
     public void awaitRangeUnlocked(Bytes from, Bytes to) {
-        lock.lock();
-        try {
-            java.util.Set<BranchId> holders = participant.locks().writeLockHoldersIn(from, to);
-            long remaining = lockWaitTimeout.toNanos();
-            while (true) {
-                holders.removeIf(h -> !participant.locks().holdsLocks(h));
-                if (holders.isEmpty()) {
-                    return;
-                }
-                if (remaining <= 0) {
-                    throw new LockWaitTimeoutException("A scan waited longer than quarkus.level-2pc.lock-wait-timeout ("
-                            + lockWaitTimeout + ") for prepared transaction(s) " + holders + " holding keys in its range"
-                            + "; they are probably in doubt, see the level-2pc health check");
-                }
-                remaining = released.awaitNanos(remaining);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Level2pcException("interrupted while waiting for prepared transactions in a scanned range", e);
-        } finally {
-            lock.unlock();
+        java.util.Set<BranchId> holders = inLock(() -> participant.locks().writeLockHoldersIn(from, to));
+        if (holders.isEmpty()) {
+            return;
+        }
+        java.util.Set<BranchId> left = waitWhile(() -> {
+            holders.removeIf(h -> !participant.locks().holdsLocks(h));
+            return holders;
+        }, h -> !h.isEmpty(), lockWaitTimeout, () -> "prepared transactions in a scanned range");
+        if (!left.isEmpty()) {
+            throw new LockWaitTimeoutException("A scan waited longer than quarkus.level-2pc.lock-wait-timeout ("
+                    + lockWaitTimeout + ") for prepared transaction(s) " + left + " holding keys in its range"
+                    + "; they are probably in doubt, see the level-2pc health check");
         }
     }
 
@@ -275,30 +282,17 @@ public final class LocalNode implements Closeable {
      * transaction whose reads are still valid, and for prepares (see {@link #prepareLockWait}).
      */
     private Step awaitLocksThen(BranchId id, java.util.function.Supplier<Step> attempt, Duration bound, boolean failOnTimeout) {
-        lock.lock();
-        try {
-            long remaining = bound.toNanos();
-            while (true) {
-                Step step = attempt.get();
-                if (!(step instanceof Step.VoteNo no) || no.conflict().kind() != Conflict.Kind.LOCKED) {
-                    return step;
-                }
-                if (remaining <= 0 && !failOnTimeout) {
-                    return step;
-                }
-                if (remaining <= 0) {
-                    throw new LockWaitTimeoutException("Transaction " + id + " waited longer than quarkus.level-2pc.lock-wait-timeout ("
-                            + lockWaitTimeout + ") for the " + KeySpace.describe(no.conflict().key())
-                            + ", held by another transaction; it is probably in doubt, see the level-2pc health check");
-                }
-                remaining = released.awaitNanos(remaining);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Level2pcException("interrupted while waiting for locks of transaction " + id, e);
-        } finally {
-            lock.unlock();
+        Step step = waitWhile(attempt, LocalNode::isLockConflict, bound, () -> "locks of transaction " + id);
+        if (failOnTimeout && step instanceof Step.VoteNo no && isLockConflict(step)) {
+            throw new LockWaitTimeoutException("Transaction " + id + " waited longer than quarkus.level-2pc.lock-wait-timeout ("
+                    + lockWaitTimeout + ") for the " + KeySpace.describe(no.conflict().key())
+                    + ", held by another transaction; it is probably in doubt, see the level-2pc health check");
         }
+        return step;
+    }
+
+    private static boolean isLockConflict(Step step) {
+        return step instanceof Step.VoteNo no && no.conflict().kind() == Conflict.Kind.LOCKED;
     }
 
     /** Phase two: commit a prepared branch. */
@@ -313,24 +307,9 @@ public final class LocalNode implements Closeable {
      * outcome instead of failing.
      */
     private Step awaitNotInProgress(BranchId id, java.util.function.Supplier<Step> attempt) {
-        lock.lock();
-        try {
-            long remaining = lockWaitTimeout.toNanos();
-            while (true) {
-                Step step = attempt.get();
-                if (!(step instanceof Step.InProgress) || remaining <= 0) {
-                    return step;
-                }
-                remaining = released.awaitNanos(remaining);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Level2pcException("interrupted while waiting for another call completing branch " + id, e);
-        } finally {
-            lock.unlock();
-        }
+        return waitWhile(attempt, step -> step instanceof Step.InProgress, lockWaitTimeout,
+                () -> "another call completing branch " + id);
     }
-
 
     /**
      * Phase two on the coordinator: commits the local branch and, in the same synced batch, records the

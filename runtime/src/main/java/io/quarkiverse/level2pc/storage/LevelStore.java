@@ -147,10 +147,7 @@ public final class LevelStore implements Closeable {
     private static final String DECISION = "decision/";
 
     private static byte[] decisionKey(Bytes gtrid) {
-        byte[] prefix = KeySpace.metaKey(DECISION);
-        byte[] k = Arrays.copyOf(prefix, prefix.length + gtrid.length());
-        System.arraycopy(gtrid.unsafeArray(), 0, k, prefix.length, gtrid.length());
-        return k;
+        return concat(KeySpace.metaKey(DECISION), gtrid.unsafeArray());
     }
 
     /**
@@ -171,19 +168,7 @@ public final class LevelStore implements Closeable {
     /** Every commit decision whose peers have not all acknowledged. */
     public List<Codec.Decision> loadDecisions() {
         List<Codec.Decision> result = new ArrayList<>();
-        byte[] prefix = KeySpace.metaKey(DECISION);
-        try (DBIterator it = db.iterator()) {
-            for (it.seek(prefix); it.hasNext();) {
-                Map.Entry<byte[], byte[]> e = it.next();
-                byte[] k = e.getKey();
-                if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
-                    break;
-                }
-                result.add(Codec.decodeDecision(Bytes.wrap(Arrays.copyOfRange(k, prefix.length, k.length)), e.getValue()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        forEachWithPrefix(KeySpace.metaKey(DECISION), (gtrid, value) -> result.add(Codec.decodeDecision(Bytes.wrap(gtrid), value)));
         return result;
     }
 
@@ -213,11 +198,29 @@ public final class LevelStore implements Closeable {
     private static final String HEURISTIC = "heuristic/";
 
     private static byte[] heuristicKey(BranchId id) {
-        byte[] prefix = KeySpace.metaKey(HEURISTIC);
-        byte[] branch = Codec.encodeBranch(id);
-        byte[] k = Arrays.copyOf(prefix, prefix.length + branch.length);
-        System.arraycopy(branch, 0, k, prefix.length, branch.length);
+        return concat(KeySpace.metaKey(HEURISTIC), Codec.encodeBranch(id));
+    }
+
+    private static byte[] concat(byte[] prefix, byte[] suffix) {
+        byte[] k = Arrays.copyOf(prefix, prefix.length + suffix.length);
+        System.arraycopy(suffix, 0, k, prefix.length, suffix.length);
         return k;
+    }
+
+    /** Calls {@code action} with the rest of the key and the value of every entry whose key starts with {@code prefix}. */
+    private void forEachWithPrefix(byte[] prefix, java.util.function.BiConsumer<byte[], byte[]> action) {
+        try (DBIterator it = db.iterator()) {
+            for (it.seek(prefix); it.hasNext();) {
+                Map.Entry<byte[], byte[]> e = it.next();
+                byte[] k = e.getKey();
+                if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
+                    break;
+                }
+                action.accept(Arrays.copyOfRange(k, prefix.length, k.length), e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -237,44 +240,24 @@ public final class LevelStore implements Closeable {
     /** Every heuristic decision on record. */
     public Map<BranchId, io.quarkiverse.level2pc.core.Outcome> loadHeuristics() {
         Map<BranchId, io.quarkiverse.level2pc.core.Outcome> result = new java.util.HashMap<>();
-        byte[] prefix = KeySpace.metaKey(HEURISTIC);
-        try (DBIterator it = db.iterator()) {
-            for (it.seek(prefix); it.hasNext();) {
-                Map.Entry<byte[], byte[]> e = it.next();
-                byte[] k = e.getKey();
-                if (k.length < prefix.length || !Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length)) {
-                    break;
-                }
-                BranchId id = Codec.decodeBranch(Arrays.copyOfRange(k, prefix.length, k.length));
-                result.put(id, new String(e.getValue(), StandardCharsets.UTF_8).startsWith("COMMITTED")
+        forEachWithPrefix(KeySpace.metaKey(HEURISTIC), (branch, value) -> result.put(Codec.decodeBranch(branch),
+                new String(value, StandardCharsets.UTF_8).startsWith("COMMITTED")
                         ? io.quarkiverse.level2pc.core.Outcome.COMMITTED
-                        : io.quarkiverse.level2pc.core.Outcome.ROLLED_BACK);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                        : io.quarkiverse.level2pc.core.Outcome.ROLLED_BACK));
         return result;
     }
 
     /** Every prepare record on disk, in key order. */
     public List<Codec.PrepareRecord> loadPrepared() {
         List<Codec.PrepareRecord> records = new ArrayList<>();
-        byte[] start = { KeySpace.PREPARE };
-        try (DBIterator it = db.iterator()) {
-            for (it.seek(start); it.hasNext();) {
-                Map.Entry<byte[], byte[]> e = it.next();
-                if (e.getKey().length == 0 || e.getKey()[0] != KeySpace.PREPARE) {
-                    break;
-                }
-                Codec.PrepareRecord r = Codec.decodePrepare(e.getValue());
-                if (!Arrays.equals(Codec.prepareKey(r.branch()), e.getKey())) {
-                    throw new StoreCorruptedException("prepare record stored under a key that does not match its branch " + r.branch());
-                }
-                records.add(r);
+        byte[] prefix = { KeySpace.PREPARE };
+        forEachWithPrefix(prefix, (branch, value) -> {
+            Codec.PrepareRecord r = Codec.decodePrepare(value);
+            if (!Arrays.equals(Codec.prepareKey(r.branch()), concat(prefix, branch))) {
+                throw new StoreCorruptedException("prepare record stored under a key that does not match its branch " + r.branch());
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            records.add(r);
+        });
         return records;
     }
 
