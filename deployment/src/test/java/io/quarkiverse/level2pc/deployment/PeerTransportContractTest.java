@@ -104,7 +104,9 @@ public abstract class PeerTransportContractTest {
 
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
-        assertThat(client().hello(participant())).isEqualTo(new PeerClient.Hello(NODE, CLUSTER, PeerProtocol.VERSION));
+        PeerClient.Hello hello = client().hello(participant());
+        assertThat(hello).isEqualTo(new PeerClient.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock()));
+        assertThat(hello.clock()).as("the participant's clock reading").isPositive();
     }
 
     @Test

@@ -10,7 +10,12 @@ public record Conflict(Kind kind, Bytes key, BranchId holder) {
         /** The key changed since the transaction read it. */
         VERSION_CHANGED,
         /** Another prepared transaction holds a lock on the key. */
-        LOCKED
+        LOCKED,
+        /**
+         * Quorum mode: the key already carries a commit stamp at least as great as this transaction's (a
+         * conflicting transaction committed first with a later stamp); running it again takes a new stamp.
+         */
+        STAMP_BEHIND
     }
 
     public String describe() {
@@ -22,6 +27,7 @@ public record Conflict(Kind kind, Bytes key, BranchId holder) {
         return switch (kind) {
             case VERSION_CHANGED -> keyName + " was changed by another transaction after this one read it";
             case LOCKED -> keyName + " is locked by another transaction that is prepared or committing (" + holder + ")";
+            case STAMP_BEHIND -> keyName + " was committed by another transaction with a later commit stamp";
         };
     }
 }

@@ -258,6 +258,13 @@ public final class Participant {
         return result;
     }
 
+    /** Every live branch (prepared or completing) with its work. */
+    public Map<BranchId, TxWork> live() {
+        Map<BranchId, TxWork> result = new HashMap<>();
+        live.forEach((id, b) -> result.put(id, b.work));
+        return result;
+    }
+
     /** The state of a live branch, or {@code null} if none is in progress. */
     public State state(BranchId id) {
         Branch b = live.get(id);
@@ -286,6 +293,9 @@ public final class Participant {
         }
         // Validate under our own locks: no other branch can commit these keys until we finish.
         c = validateVersions(work, store);
+        if (c == null && work.isQuorum()) {
+            c = validateStamps(work, store);
+        }
         if (c != null) {
             locks.release(id);
         }
@@ -300,6 +310,16 @@ public final class Participant {
             }
         }
         return validateVersions(work, store);
+    }
+
+    /** Quorum mode: a write must carry a stamp greater than what it overwrites (see {@link Stamps}). */
+    private static Conflict validateStamps(TxWork work, VersionLookup store) {
+        for (Bytes key : work.writes().keySet()) {
+            if (store.stampOf(key) >= work.stamp()) {
+                return new Conflict(Conflict.Kind.STAMP_BEHIND, key, null);
+            }
+        }
+        return null;
     }
 
     private static Conflict validateVersions(TxWork work, VersionLookup store) {

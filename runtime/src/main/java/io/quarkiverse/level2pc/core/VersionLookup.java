@@ -7,4 +7,12 @@ package io.quarkiverse.level2pc.core;
 @FunctionalInterface
 public interface VersionLookup {
     Bytes versionOf(Bytes key);
+
+    /**
+     * The greatest commit stamp the key carries, its deletion included (quorum mode keeps the version of
+     * a deleted key as a tombstone); by default the stamp of its live version.
+     */
+    default long stampOf(Bytes key) {
+        return Stamps.stampOf(versionOf(key));
+    }
 }

@@ -29,6 +29,8 @@ public final class TxContext {
     private boolean frozen;
     private boolean peersEnlisted;
     private PeerFanout fanout;
+    private Cluster.WriteSet writeSet;
+    private TxWork work;
     private volatile RuntimeException failure;
 
     public TxContext(String coordinator) {
@@ -82,10 +84,23 @@ public final class TxContext {
         return new TreeMap<>(sub);
     }
 
-    /** Freezes the context and returns what must be prepared; no write is accepted afterwards. */
+    /** Who takes part in the transaction's writes (set when the peers are enlisted). */
+    synchronized void writeSet(Cluster.WriteSet set) {
+        this.writeSet = set;
+    }
+
+    /**
+     * Freezes the context and returns what must be prepared; no write is accepted afterwards. In quorum
+     * mode the commit stamp is taken on the first call: every branch prepares the same work.
+     */
     public synchronized TxWork freeze() {
         frozen = true;
-        return new TxWork(writes, readVersions, coordinator);
+        if (work == null) {
+            work = writeSet == null || writeSet.participants().isEmpty() ? new TxWork(writes, readVersions, coordinator)
+                    : new TxWork(writes, readVersions, coordinator, writeSet.stamps().getAsLong(), writeSet.participants(),
+                            writeSet.excluded());
+        }
+        return work;
     }
 
     synchronized boolean peersEnlisted() {

@@ -96,11 +96,12 @@ public final class TxEnlistment {
     public TxContext currentForWrite() {
         TxContext ctx = current();
         if (!ctx.peersEnlisted() && !cluster.peers().isEmpty()) {
-            cluster.awaitWritable();
+            Cluster.WriteSet writeSet = cluster.awaitWritable();
+            ctx.writeSet(writeSet);
             PeerFanout fanout = new PeerFanout(cluster.client(), cluster.peerExecutor(), cluster.commitPeersInBackground());
             try {
                 Transaction tx = tm.getTransaction();
-                for (java.net.URI peer : cluster.peers()) {
+                for (java.net.URI peer : writeSet.peers()) {
                     if (!tx.enlistResource(new PeerBranchResource(peer, ctx, fanout, cluster::reportUnreachable))) {
                         throw new Level2pcException("Narayana refused to enlist the branch for peer " + peer + " in " + tx);
                     }

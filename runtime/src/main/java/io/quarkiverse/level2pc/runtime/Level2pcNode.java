@@ -139,11 +139,131 @@ public class Level2pcNode implements Cluster {
         if (peers.isEmpty()) {
             readinessChanged();
         } else {
+            int required = config.minConsensus().orElse(peers.size());
             monitor = new PeerMonitor(peers, client, config.nodeName(), config.clusterName(),
-                    config.minConsensus().orElse(peers.size()), config.heartbeatInterval(), config.failAfter(),
+                    required, config.heartbeatInterval(), config.failAfter(),
                     events::fire, this::readinessChanged);
+            if (required < peers.size()) {
+                startQuorumMode(required);
+            }
             monitor.start();
         }
+    }
+
+    /** Quorum mode ({@code min-consensus} below the number of peers): leases, promises, catch-up; {@code null} otherwise. */
+    private volatile QuorumLease lease;
+    private final java.util.concurrent.ExecutorService catchUps = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "level-2pc-catch-up");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean catchingUp = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastSweepMillis = System.currentTimeMillis();
+    private volatile String lastCatchUpProblem;
+    /** How long a tombstone is kept once the node is current (far beyond any prepare's life). */
+    static final long TOMBSTONE_RETENTION_MILLIS = java.util.concurrent.TimeUnit.MINUTES.toMillis(10);
+
+    private void startQuorumMode(int required) {
+        QuorumLease l = new QuorumLease(config.nodeName(), required, config.readLease(), System::nanoTime);
+        lease = l;
+        endpoint.onHello(l::promised);
+        node.prepareGuard(l::checkPrepare);
+        monitor.helloListener((uri, sent, hello) -> {
+            l.granted(uri, sent);
+            LocalNode n = node;
+            if (n != null && n.isOpen()) {
+                n.observeClock(hello.clock());
+            }
+        });
+        monitor.onTick(this::quorumTick);
+        LOG.infof("level-2pc node '%s' runs in quorum mode: writes commit on this node and at least %d of its %d peers;"
+                + " reads need a read lease of %s", config.nodeName(), required, peers.size(), config.readLease());
+    }
+
+    /** Every monitor round in quorum mode: start a catch-up if the lease is back, recompute readiness, sweep tombstones. */
+    private void quorumTick() {
+        QuorumLease l = lease;
+        LocalNode n = node;
+        if (l == null || n == null || !n.isOpen()) {
+            return;
+        }
+        if (l.leaseHeld() && !l.isCurrent() && catchingUp.compareAndSet(false, true)) {
+            try {
+                catchUps.execute(() -> {
+                    try {
+                        catchUp(l, n);
+                    } finally {
+                        catchingUp.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                catchingUp.set(false);
+            }
+        }
+        long now = System.currentTimeMillis();
+        if (l.readable() && now - lastSweepMillis > 60_000) {
+            lastSweepMillis = now;
+            int swept = n.store().sweepTombstones(now - TOMBSTONE_RETENTION_MILLIS);
+            if (swept > 0) {
+                LOG.debugf("Node '%s' removed %d old tombstone(s)", config.nodeName(), swept);
+            }
+        }
+        readinessChanged();
+    }
+
+    /**
+     * Brings this node up to date from the peers whose grants it holds (at least {@code min-consensus}, so
+     * they include a participant of every commit it missed), then marks it current unless its lease lapsed
+     * meanwhile. Any failure leaves it not current; the next monitor round tries again.
+     */
+    private void catchUp(QuorumLease l, LocalNode n) {
+        long epoch = l.epoch();
+        List<java.net.URI> sources = l.grantors();
+        if (sources.size() < monitor.required()) {
+            return;
+        }
+        List<io.quarkiverse.level2pc.storage.Codec.CatchUp> answers = new ArrayList<>();
+        try {
+            for (java.net.URI s : sources) {
+                answers.add(client.catchUp(s));
+            }
+            String busy = n.applyCatchUp(answers);
+            if (busy != null) {
+                noteCatchUpProblem("waiting: " + busy);
+                return;
+            }
+            for (int i = 0; i < sources.size(); i++) {
+                if (!answers.get(i).hints().isEmpty()) {
+                    try {
+                        client.caughtUp(sources.get(i), answers.get(i).hints());
+                    } catch (RuntimeException e) {
+                        LOG.debugf("Node '%s' could not tell %s it caught up (it will send those hints again): %s",
+                                config.nodeName(), sources.get(i), e.getMessage());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            noteCatchUpProblem(e.getMessage());
+            return;
+        }
+        if (l.caughtUp(epoch)) {
+            lastCatchUpProblem = null;
+            LOG.infof("level-2pc node '%s' is current (caught up from %s)", config.nodeName(), sources);
+            readinessChanged();
+        }
+    }
+
+    private void noteCatchUpProblem(String problem) {
+        if (!java.util.Objects.equals(problem, lastCatchUpProblem)) {
+            LOG.warnf("level-2pc node '%s' could not catch up yet: %s", config.nodeName(), problem);
+        }
+        lastCatchUpProblem = problem;
+    }
+
+    /** Quorum mode's lease state for health data, or {@code null} in full-replication mode. */
+    public String quorumState() {
+        QuorumLease l = lease;
+        return l == null ? null : l.describe() + (lastCatchUpProblem == null ? "" : "; catch-up: " + lastCatchUpProblem);
     }
 
     /**
@@ -190,14 +310,16 @@ public class Level2pcNode implements Cluster {
     /** Recomputes readiness and fires ClusterReady / ClusterNotReady on a change. */
     private void readinessChanged() {
         LocalNode n = node;
-        boolean now = n != null && n.isOpen() && (monitor == null || monitor.isQuorate());
+        String why = notWritableBecause(n);
+        boolean now = why == null;
         Object event = null;
         synchronized (readiness) {
+            if (lease != null) {
+                readiness.notifyAll(); // readers wait for the lease, which changes without a readiness change
+            }
             if (now != ready) {
                 ready = now;
-                event = now ? new ClusterReady(config.nodeName(), n.prepared().size())
-                        : new ClusterNotReady(config.nodeName(), n == null || !n.isOpen() ? "store closed"
-                                : "not enough peers connected for min-consensus " + monitor.required() + ": " + monitor.describeMissing());
+                event = now ? new ClusterReady(config.nodeName(), n.prepared().size()) : new ClusterNotReady(config.nodeName(), why);
                 readiness.notifyAll();
             }
         }
@@ -207,9 +329,42 @@ public class Level2pcNode implements Cluster {
         }
     }
 
+    /** Why this node cannot coordinate a write now, or {@code null} if it can. */
+    private String notWritableBecause(LocalNode n) {
+        if (n == null || !n.isOpen()) {
+            return "store closed";
+        }
+        if (monitor == null) {
+            return null;
+        }
+        if (!monitor.isQuorate()) {
+            return "not enough peers connected for min-consensus " + monitor.required() + ": " + monitor.describeMissing();
+        }
+        QuorumLease l = lease;
+        if (l == null) {
+            return null;
+        }
+        if (!l.readable()) {
+            return "quorum mode: " + l.describe();
+        }
+        List<String> participants = new ArrayList<>(monitor.connectedNames().values());
+        participants.add(config.nodeName());
+        List<String> promised = l.promisedOutside(participants);
+        if (!promised.isEmpty()) {
+            return "quorum mode: waiting until the promises to disconnected nodes " + promised
+                    + " run out (quarkus.level-2pc.read-lease) before committing without them; " + monitor.describeMissing();
+        }
+        return null;
+    }
+
     /** Whether the node takes writes now. */
     public boolean isReady() {
         return ready;
+    }
+
+    /** Why the node is not ready, or {@code null} (health data). */
+    public String notReadyReason() {
+        return notWritableBecause(node);
     }
 
     @Override
@@ -234,16 +389,52 @@ public class Level2pcNode implements Cluster {
     }
 
     @Override
-    public void awaitWritable() {
+    public WriteSet awaitWritable() {
+        awaitCondition(() -> ready, () -> "level-2pc node '" + config.nodeName() + "' is not ready for writes after "
+                + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")"
+                + (monitor == null ? "" : ": " + monitor.connectedCount() + " of " + peers.size()
+                        + " peers connected, " + monitor.required() + " needed (min-consensus); " + monitor.describeMissing())
+                + (lease == null ? "" : "; " + notReadyReason()));
+        QuorumLease l = lease;
+        if (l == null) {
+            return WriteSet.everyPeer(peers);
+        }
+        java.util.Map<java.net.URI, String> connected = monitor.connectedNames();
+        List<String> names = new ArrayList<>(connected.values());
+        names.add(config.nodeName());
+        java.util.Collections.sort(names);
+        LocalNode n = node;
+        return new WriteSet(List.copyOf(connected.keySet()), names, peers.size() + 1 - names.size(), n::nextStamp);
+    }
+
+    /**
+     * The open node for a read. In quorum mode waits (bounded by {@code ready-timeout}) until the node holds
+     * its read lease and is current, else fails with a {@link NotReadyException} (HTTP 503): a node that may
+     * have missed a commit never answers a read.
+     */
+    public LocalNode awaitReadable() {
+        LocalNode n = awaitReady();
+        QuorumLease l = lease;
+        if (l != null && !l.readable()) {
+            awaitCondition(l::readable, () -> "level-2pc node '" + config.nodeName() + "' cannot serve reads after"
+                    + " quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + "): " + quorumState()
+                    + " (quorum mode: a node reads only while at least min-consensus peers answer its heartbeats,"
+                    + " quarkus.level-2pc.read-lease; " + monitor.describeMissing() + ")");
+        }
+        return n;
+    }
+
+    /** Waits on the readiness monitor until {@code condition} holds, bounded by {@code ready-timeout}. */
+    private void awaitCondition(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> failure) {
         long deadline = System.nanoTime() + config.readyTimeout().toNanos();
         synchronized (readiness) {
-            while (!ready) {
+            while (!condition.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new NotReadyException("level-2pc node '" + config.nodeName() + "' is not ready for writes after "
-                            + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")"
-                            + (monitor == null ? "" : ": " + monitor.connectedCount() + " of " + peers.size()
-                                    + " peers connected, " + monitor.required() + " needed (min-consensus); " + monitor.describeMissing()));
+                    throw new NotReadyException(failure.get());
+                }
+                if (lease != null) {
+                    left = Math.min(left, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50));
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(readiness, left);
@@ -306,6 +497,7 @@ public class Level2pcNode implements Cluster {
             resolver.close();
         }
         peerExecutor.shutdown();
+        catchUps.shutdownNow();
         synchronized (readiness) {
             ready = false;
             readiness.notifyAll();
@@ -355,12 +547,17 @@ public class Level2pcNode implements Cluster {
             }
         }
         config.minConsensus().ifPresent(m -> {
+            int nodes = peers + 1;
             if (m < 0 || m > peers) {
                 problems.add("quarkus.level-2pc.min-consensus=" + m + " must be between 0 and the number of peers (" + peers + ")");
-            } else if (m < peers) {
-                problems.add("quarkus.level-2pc.min-consensus=" + m + " is below the number of peers (" + peers
-                        + "): commits without every peer (quorum writes with catch-up) arrive with failure handling;"
-                        + " remove the property or set it to " + peers);
+            } else if (m < peers && 2 * (m + 1) <= nodes) {
+                problems.add("quarkus.level-2pc.min-consensus=" + m + " lets a write commit on " + (m + 1) + " of the " + nodes
+                        + " nodes, which is not a majority: both sides of a network partition could commit different writes."
+                        + " Set it to at least " + nodes / 2 + " (or remove it: every peer)");
+            } else if (m < peers && config.readLease().compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
+                problems.add("quarkus.level-2pc.read-lease=" + config.readLease() + " must be at least twice"
+                        + " quarkus.level-2pc.heartbeat-interval (" + config.heartbeatInterval()
+                        + ") in quorum mode (min-consensus below the number of peers): heartbeats renew the lease");
             }
         });
         if (peers > 0 && config.clusterSecret().isEmpty()) {

@@ -69,11 +69,29 @@ public final class LocalNode implements Closeable {
     private final java.util.Map<Bytes, Long> decidedAt = new java.util.HashMap<>();
     /** Orders the store updates of decisions as peers acknowledge. */
     private final Object decisionUpdates = new Object();
+    /** Commit stamps (quorum mode); moved past every stamp this node prepares or catches up with. */
+    private final io.quarkiverse.level2pc.core.HybridClock clock = new io.quarkiverse.level2pc.core.HybridClock(System::currentTimeMillis);
+    /** Versions as the participant validates them: a deleted key's stamp counts (quorum mode tombstones). */
+    private final io.quarkiverse.level2pc.core.VersionLookup versions;
+    /** Checks a prepare must pass before it is validated (quorum mode: read-lease promises, catch-up). */
+    private volatile java.util.function.Consumer<TxWork> prepareGuard = w -> {
+    };
 
     private LocalNode(LevelStore store, String nodeName, Duration lockWaitTimeout) {
         this.store = store;
         this.nodeName = nodeName;
         this.lockWaitTimeout = lockWaitTimeout;
+        this.versions = new io.quarkiverse.level2pc.core.VersionLookup() {
+            @Override
+            public Bytes versionOf(Bytes key) {
+                return store.versionOf(key);
+            }
+
+            @Override
+            public long stampOf(Bytes key) {
+                return store.stampOf(key);
+            }
+        };
     }
 
     /**
@@ -225,8 +243,12 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException when the vote is NO
      */
     public Vote prepare(BranchId id, TxWork work) {
-        Step step = prepareLockWait.isZero() ? inLock(() -> participant.prepare(id, work, store::versionOf))
-                : awaitLocksThen(id, () -> participant.prepare(id, work, store::versionOf), prepareLockWait, false);
+        if (work.isQuorum()) {
+            clock.observe(work.stamp());
+            prepareGuard.accept(work);
+        }
+        Step step = prepareLockWait.isZero() ? inLock(() -> participant.prepare(id, work, versions))
+                : awaitLocksThen(id, () -> participant.prepare(id, work, versions), prepareLockWait, false);
         if (step instanceof Step.PersistThenVoteYes p) {
             if (!p.alreadyDurable()) {
                 try {
@@ -251,7 +273,20 @@ public final class LocalNode implements Closeable {
         if (step instanceof Step.VoteReadOnly) {
             return Vote.READ_ONLY;
         }
+        if (step instanceof Step.VoteNo no && no.conflict().kind() == Conflict.Kind.STAMP_BEHIND) {
+            clock.observe(store.stampOf(no.conflict().key())); // the retry takes a greater stamp
+        }
         throw failure(step);
+    }
+
+    /** The clock's current reading, observed by peers through hello (keeps stamps close across nodes). */
+    public long clockReading() {
+        return clock.next();
+    }
+
+    /** Moves the clock past a peer's reading. */
+    public void observeClock(long stamp) {
+        clock.observe(stamp);
     }
 
     /**
@@ -260,7 +295,130 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException if validation fails (nothing applied)
      */
     public void commitOnePhase(BranchId id, TxWork work) {
-        complete(awaitLocksThen(id, () -> participant.commitOnePhase(id, work, store::versionOf), lockWaitTimeout, true), null);
+        complete(awaitLocksThen(id, () -> participant.commitOnePhase(id, work, versions), lockWaitTimeout, true), null);
+    }
+
+    /** A new commit stamp for a transaction this node coordinates (quorum mode). */
+    public long nextStamp() {
+        return clock.next();
+    }
+
+    /**
+     * A check every quorum-mode prepare must pass before it is validated; it throws to refuse the prepare
+     * (nothing is locked or persisted then).
+     */
+    public void prepareGuard(java.util.function.Consumer<TxWork> guard) {
+        this.prepareGuard = guard;
+    }
+
+    /**
+     * What node {@code name} needs to catch up from this node (quorum mode): the current state of every key
+     * of the commits it missed, and this node's branches that are prepared (or committing) without it, which
+     * it adopts. Branches are collected before the hints are read, so a branch completing in between is in
+     * one list or in both, never in neither.
+     */
+    public Codec.CatchUp catchUpFor(String name) {
+        List<Codec.PrepareRecord> inFlight = inLock(() -> {
+            List<Codec.PrepareRecord> list = new java.util.ArrayList<>();
+            participant.live().forEach((id, w) -> {
+                if (w.isQuorum() && !w.participants().contains(name) && !w.isReadOnly()) {
+                    list.add(new Codec.PrepareRecord(id, w));
+                }
+            });
+            return list;
+        });
+        java.util.Set<Bytes> keys = new java.util.TreeSet<>();
+        List<Bytes> hints = new java.util.ArrayList<>();
+        for (Codec.Hint h : store.hints()) {
+            if (h.missedBy(name)) {
+                hints.add(h.gtrid());
+                keys.addAll(h.keys());
+            }
+        }
+        List<Codec.KeyState> states = new java.util.ArrayList<>(keys.size());
+        for (Bytes k : keys) {
+            states.add(store.stateOf(k));
+        }
+        return new Codec.CatchUp(states, inFlight, hints);
+    }
+
+    /** Node {@code name} applied the hints {@code gtrids} this node sent it. */
+    public void caughtUp(String name, List<Bytes> gtrids) {
+        store.caughtUp(name, gtrids);
+    }
+
+    /**
+     * Applies what the catch-up sources sent (quorum mode): every key whose state at a source carries a
+     * greater stamp than here takes that state, and the sources' branches prepared without this node are
+     * adopted (persisted here with their locks; the in-doubt resolver asks their coordinators). Keys and
+     * adopted branches are locked for the duration, so no commit of them runs concurrently.
+     *
+     * @return {@code null} when applied, else why not (a local branch holds one of the keys: try again later)
+     */
+    public String applyCatchUp(List<Codec.CatchUp> answers) {
+        java.util.Map<Bytes, Codec.KeyState> newest = new java.util.TreeMap<>();
+        java.util.Map<BranchId, Codec.PrepareRecord> adopt = new java.util.LinkedHashMap<>();
+        for (Codec.CatchUp a : answers) {
+            for (Codec.KeyState k : a.keys()) {
+                long stamp = io.quarkiverse.level2pc.core.Stamps.stampOf(k.version());
+                clock.observe(stamp);
+                Codec.KeyState best = newest.get(k.key());
+                if (best == null || stamp > io.quarkiverse.level2pc.core.Stamps.stampOf(best.version())) {
+                    newest.put(k.key(), k);
+                }
+            }
+            for (Codec.PrepareRecord r : a.inFlight()) {
+                clock.observe(r.work().stamp());
+                adopt.putIfAbsent(r.branch(), r);
+            }
+        }
+        BranchId pseudo = new BranchId(0, Bytes.wrap(("catch-up/" + nodeName).getBytes(java.nio.charset.StandardCharsets.UTF_8)), Bytes.EMPTY);
+        List<Codec.KeyState> apply = new java.util.ArrayList<>();
+        List<Codec.PrepareRecord> adopted = new java.util.ArrayList<>();
+        String busy = inLock(() -> {
+            for (Codec.PrepareRecord r : adopt.values()) {
+                if (participant.state(r.branch()) == null && participant.outcome(r.branch()) == null) {
+                    adopted.add(r);
+                }
+            }
+            java.util.Set<Bytes> locked = new java.util.HashSet<>();
+            for (Codec.KeyState k : newest.values()) {
+                if (io.quarkiverse.level2pc.core.Stamps.stampOf(k.version()) > store.stampOf(k.key())) {
+                    apply.add(k);
+                    locked.add(k.key());
+                }
+            }
+            adopted.forEach(r -> locked.addAll(r.work().writes().keySet()));
+            Conflict c = participant.locks().tryLock(pseudo, locked, java.util.Set.of());
+            return c == null ? null : "the " + KeySpace.describe(c.key()) + " is held by local branch " + c.holder();
+        });
+        if (busy != null) {
+            return busy;
+        }
+        boolean applied = false;
+        try {
+            store.applyCatchUp(apply, adopted);
+            applied = true;
+        } finally {
+            boolean restore = applied;
+            long now = System.currentTimeMillis();
+            inLock(() -> {
+                participant.locks().release(pseudo);
+                if (restore) {
+                    for (Codec.PrepareRecord r : adopted) {
+                        participant.restore(r.branch(), r.work());
+                        preparedSince.put(r.branch(), now);
+                    }
+                }
+                released.signalAll();
+                return null;
+            });
+        }
+        if (!apply.isEmpty() || !adopted.isEmpty()) {
+            LOG.infof("Node '%s' caught up: %d key(s) updated, %d branch(es) prepared without it adopted", nodeName, apply.size(),
+                    adopted.size());
+        }
+        return null;
     }
 
     /**

@@ -51,6 +51,7 @@ public final class PeerMonitor implements AutoCloseable {
         int attempts;
         String lastError;
         long nextAttemptNanos;
+        boolean inFlight;
 
         Peer(URI uri) {
             this.uri = uri;
@@ -67,6 +68,24 @@ public final class PeerMonitor implements AutoCloseable {
     private final Consumer<Object> events;
     private final Runnable onChange;
     private final ScheduledExecutorService scheduler;
+    /** One hello in flight per peer, each on its own thread: a peer that hangs does not delay the others. */
+    private final java.util.concurrent.ExecutorService hellos = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "level-2pc-peer-hello");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile HelloListener helloListener = (peer, sentNanos, hello) -> {
+    };
+
+    /** Told of every answered hello, with the time it was sent (read leases, clocks). */
+    @FunctionalInterface
+    public interface HelloListener {
+        void answered(URI peer, long sentNanos, PeerClient.Hello hello);
+    }
+
+    public void helloListener(HelloListener listener) {
+        this.helloListener = listener;
+    }
 
     public PeerMonitor(List<URI> peerUris, PeerClient client, String self, String cluster, int required,
             java.time.Duration heartbeat, int failAfter, Consumer<Object> events, Runnable onChange) {
@@ -92,32 +111,67 @@ public final class PeerMonitor implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::tick, 0, Math.max(1, heartbeatNanos / 4), TimeUnit.NANOSECONDS);
     }
 
-    /** One round: contacts every peer whose next attempt is due. Runs on the monitor thread. */
+    /** One round: starts a hello to every peer whose next attempt is due. Runs on the monitor thread. */
     void tick() {
         long now = System.nanoTime();
         List<Peer> due = new ArrayList<>();
         synchronized (this) {
             for (Peer p : peers.values()) {
-                if (now - p.nextAttemptNanos >= 0) {
+                if (now - p.nextAttemptNanos >= 0 && !p.inFlight) {
+                    p.inFlight = true;
                     due.add(p);
                 }
             }
         }
         for (Peer p : due) {
             try {
-                PeerClient.Hello h = client.hello(p.uri);
-                String refusal = refusal(h);
-                if (refusal != null) {
-                    refused(p, refusal);
-                } else {
-                    connected(p, h.node());
-                }
-            } catch (PeerRefusedException e) {
-                refused(p, "refuses this node: " + e.getMessage());
-            } catch (RuntimeException e) {
-                failed(p, String.valueOf(e.getMessage()));
+                hellos.execute(() -> hello(p));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // closing
             }
         }
+        onTick.run();
+    }
+
+    private void hello(Peer p) {
+        try {
+            long sent = System.nanoTime();
+            PeerClient.Hello h = client.hello(p.uri);
+            String refusal = refusal(h);
+            if (refusal != null) {
+                refused(p, refusal);
+            } else {
+                helloListener.answered(p.uri, sent, h);
+                connected(p, h.node());
+            }
+        } catch (PeerRefusedException e) {
+            refused(p, "refuses this node: " + e.getMessage());
+        } catch (RuntimeException e) {
+            failed(p, String.valueOf(e.getMessage()));
+        } finally {
+            synchronized (this) {
+                p.inFlight = false;
+            }
+        }
+    }
+
+    private volatile Runnable onTick = () -> {
+    };
+
+    /** Runs after every round (quorum mode: leases and promises run out with time, not with events). */
+    public void onTick(Runnable r) {
+        this.onTick = r;
+    }
+
+    /** The node names of the connected peers, by base URI. */
+    public synchronized Map<URI, String> connectedNames() {
+        Map<URI, String> result = new LinkedHashMap<>();
+        for (Peer p : peers.values()) {
+            if (p.state == State.CONNECTED && p.node != null) {
+                result.put(p.uri, p.node);
+            }
+        }
+        return result;
     }
 
     private String refusal(PeerClient.Hello h) {
@@ -260,5 +314,6 @@ public final class PeerMonitor implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        hellos.shutdownNow();
     }
 }

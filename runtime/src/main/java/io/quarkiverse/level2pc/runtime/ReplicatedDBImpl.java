@@ -67,7 +67,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         Bytes k = internalKey(key);
         TxEnlistment tx = node.enlistment();
         if (!tx.inTransaction()) {
-            Versioned v = node.awaitReady().read(k);
+            Versioned v = node.awaitReadable().read(k);
             return v == null ? null : v.value();
         }
         TxContext ctx = tx.current();
@@ -78,7 +78,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         if (local instanceof TxContext.Cached c) {
             return c.value() == null ? null : c.value().clone();
         }
-        Versioned v = node.awaitReady().read(k);
+        Versioned v = node.awaitReadable().read(k);
         ctx.recordRead(k, v);
         return v == null ? null : v.value();
     }
@@ -254,7 +254,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
                 : java.util.Collections.emptyNavigableMap();
-        LocalNode local = node.awaitReady();
+        LocalNode local = node.awaitReadable();
         // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
         // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
         local.awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi));

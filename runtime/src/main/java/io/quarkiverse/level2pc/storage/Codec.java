@@ -21,7 +21,8 @@ import io.quarkiverse.level2pc.core.TxWork;
 public final class Codec {
 
     static final byte VALUE_FORMAT = 1;
-    static final byte PREPARE_FORMAT = 1;
+    /** Format 2 adds the commit stamp, the participants and the excluded count (format 1 is still read). */
+    static final byte PREPARE_FORMAT = 2;
 
     private Codec() {
     }
@@ -86,6 +87,9 @@ public final class Codec {
                 writeBytes(out, r.getKey().unsafeArray());
                 writeBytes(out, r.getValue().unsafeArray());
             }
+            out.writeLong(work.stamp());
+            writeNames(out, work.participants());
+            out.writeInt(work.excluded());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -109,6 +113,163 @@ public final class Codec {
             java.util.Map<String, BranchId> rest = new java.util.HashMap<>(peers);
             rest.remove(peer);
             return new Decision(gtrid, rest);
+        }
+    }
+
+    /**
+     * Quorum mode: a transaction committed without some nodes ({@code excluded} of them), kept by each of
+     * its {@code participants} until that many other nodes caught up ({@code caughtUp}).
+     */
+    public record Hint(Bytes gtrid, java.util.List<String> participants, int excluded, java.util.List<Bytes> keys,
+            java.util.List<String> caughtUp) {
+        public Hint {
+            participants = java.util.List.copyOf(participants);
+            keys = java.util.List.copyOf(keys);
+            caughtUp = java.util.List.copyOf(caughtUp);
+        }
+
+        /** Whether node {@code name} missed this commit and has not caught up with it yet. */
+        public boolean missedBy(String name) {
+            return !participants.contains(name) && !caughtUp.contains(name);
+        }
+    }
+
+    public static byte[] encodeHint(Hint h) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            writeNames(out, h.participants());
+            out.writeInt(h.excluded());
+            out.writeInt(h.keys().size());
+            for (Bytes k : h.keys()) {
+                writeBytes(out, k.unsafeArray());
+            }
+            writeNames(out, h.caughtUp());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static Hint decodeHint(Bytes gtrid, byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            java.util.List<String> participants = readNames(in, data.length);
+            int excluded = in.readInt();
+            int n = in.readInt();
+            checkCount(n, data.length);
+            java.util.List<Bytes> keys = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                keys.add(Bytes.wrap(readBytes(in, data.length)));
+            }
+            return new Hint(gtrid, participants, excluded, keys, readNames(in, data.length));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("catch-up hint cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One key as a catch-up source holds it: its version ({@link Bytes#EMPTY} if the source never saw it)
+     * and value ({@code null}: deleted or absent).
+     */
+    public record KeyState(Bytes key, Bytes version, byte[] value) {
+    }
+
+    /**
+     * A catch-up source's answer: the current state of every key its hints name for the caller, its
+     * branches prepared without the caller (the caller adopts them), and the hints it sent (dropped once
+     * the caller applied them).
+     */
+    public record CatchUp(java.util.List<KeyState> keys, java.util.List<PrepareRecord> inFlight, java.util.List<Bytes> hints) {
+    }
+
+    public static byte[] encodeCatchUp(CatchUp c) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeInt(c.keys().size());
+            for (KeyState k : c.keys()) {
+                writeBytes(out, k.key().unsafeArray());
+                writeBytes(out, k.version().unsafeArray());
+                if (k.value() == null) {
+                    out.writeInt(-1);
+                } else {
+                    writeBytes(out, k.value());
+                }
+            }
+            out.writeInt(c.inFlight().size());
+            for (PrepareRecord r : c.inFlight()) {
+                writeBytes(out, encodePrepare(r.branch(), r.work()));
+            }
+            out.writeInt(c.hints().size());
+            for (Bytes g : c.hints()) {
+                writeBytes(out, g.unsafeArray());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static CatchUp decodeCatchUp(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            int n = in.readInt();
+            checkCount(n, data.length);
+            java.util.List<KeyState> keys = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                Bytes key = Bytes.wrap(readBytes(in, data.length));
+                Bytes version = Bytes.wrap(readBytes(in, data.length));
+                int len = in.readInt();
+                byte[] value = null;
+                if (len >= 0) {
+                    checkCount(len, data.length);
+                    value = in.readNBytes(len);
+                }
+                keys.add(new KeyState(key, version, value));
+            }
+            int p = in.readInt();
+            checkCount(p, data.length);
+            java.util.List<PrepareRecord> inFlight = new java.util.ArrayList<>(p);
+            for (int i = 0; i < p; i++) {
+                inFlight.add(decodePrepare(readBytes(in, data.length)));
+            }
+            int h = in.readInt();
+            checkCount(h, data.length);
+            java.util.List<Bytes> hints = new java.util.ArrayList<>(h);
+            for (int i = 0; i < h; i++) {
+                hints.add(Bytes.wrap(readBytes(in, data.length)));
+            }
+            return new CatchUp(keys, inFlight, hints);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("catch-up answer cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code count (len bytes)*}: a list of global transaction ids. */
+    public static byte[] encodeGtrids(java.util.List<Bytes> gtrids) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeInt(gtrids.size());
+            for (Bytes g : gtrids) {
+                writeBytes(out, g.unsafeArray());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static java.util.List<Bytes> decodeGtrids(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+            int n = in.readInt();
+            checkCount(n, data.length);
+            java.util.List<Bytes> result = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                result.add(Bytes.wrap(readBytes(in, data.length)));
+            }
+            if (in.available() > 0) {
+                throw new IOException(in.available() + " unexpected trailing bytes");
+            }
+            return result;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StoreCorruptedException("transaction id list cannot be decoded: " + e.getMessage(), e);
         }
     }
 
@@ -196,7 +357,7 @@ public final class Codec {
     public static PrepareRecord decodePrepare(byte[] data) {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
             byte format = in.readByte();
-            if (format != PREPARE_FORMAT) {
+            if (format != PREPARE_FORMAT && format != 1) {
                 throw new StoreCorruptedException("prepare record has unknown format " + format);
             }
             BranchId id = readBranch(in);
@@ -223,13 +384,38 @@ public final class Codec {
             for (int i = 0; i < nr; i++) {
                 reads.put(Bytes.wrap(readBytes(in, data.length)), Bytes.wrap(readBytes(in, data.length)));
             }
+            long stamp = 0;
+            java.util.List<String> participants = java.util.List.of();
+            int excluded = 0;
+            if (format >= 2) {
+                stamp = in.readLong();
+                participants = readNames(in, data.length);
+                excluded = in.readInt();
+            }
             if (in.available() > 0) {
                 throw new IOException(in.available() + " unexpected trailing bytes");
             }
-            return new PrepareRecord(id, new TxWork(writes, reads, coordinator));
+            return new PrepareRecord(id, new TxWork(writes, reads, coordinator, stamp, participants, excluded));
         } catch (IOException | IllegalArgumentException e) {
             throw new StoreCorruptedException("prepare record cannot be decoded: " + e, e);
         }
+    }
+
+    static void writeNames(DataOutputStream out, java.util.Collection<String> names) throws IOException {
+        out.writeInt(names.size());
+        for (String n : names) {
+            out.writeUTF(n);
+        }
+    }
+
+    static java.util.List<String> readNames(DataInputStream in, int limit) throws IOException {
+        int n = in.readInt();
+        checkCount(n, limit);
+        java.util.List<String> names = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            names.add(in.readUTF());
+        }
+        return names;
     }
 
     private static void writeBranch(DataOutputStream out, BranchId id) throws IOException {

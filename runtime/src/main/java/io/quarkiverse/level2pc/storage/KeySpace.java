@@ -14,6 +14,8 @@ import io.quarkiverse.level2pc.core.Bytes;
  *   'd' dbName 0x00 userKey   -> StoredValue (version + value)   one entry per live key
  *   'p' branch                -> prepare record                  one entry per prepared branch
  *   'm' name                  -> metadata (format, node name)
+ *   't' dataKey               -> version of a deleted key + deletion time   quorum mode only (tombstones)
+ *   'h' gtrid                 -> a commit some nodes missed: its keys       quorum mode only (catch-up hints)
  * </pre>
  *
  * Database names exclude 0x00, so the keys of one database form one contiguous, ordered range.
@@ -23,6 +25,8 @@ public final class KeySpace {
     public static final byte DATA = 'd';
     public static final byte PREPARE = 'p';
     public static final byte META = 'm';
+    public static final byte TOMBSTONE = 't';
+    public static final byte HINT = 'h';
 
     /** Names of databases: what a user may put in {@code @Database("...")}. */
     public static final Pattern DB_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");

@@ -177,22 +177,165 @@ public final class LevelStore implements Closeable {
      * coordinator's commit {@code decision} (if not {@code null}) for the peers still to commit.
      */
     public void commit(BranchId id, TxWork work, boolean deleteRecord, Codec.Decision decision) {
-        Bytes version = id.version();
+        Bytes version = work.versionFor(id);
+        boolean quorum = work.isQuorum();
+        byte[] deletedAt = quorum ? tombstoneValue(version, System.currentTimeMillis()) : null;
+        // Quorum mode: a key a catch-up already brought to a later (or this very) version keeps it. The caller
+        // holds the branch's locks, so no other write of these keys is pending.
+        java.util.Set<Bytes> newerHere = new java.util.HashSet<>();
+        if (quorum) {
+            for (Bytes key : work.writes().keySet()) {
+                if (stampOf(key) >= work.stamp()) {
+                    newerHere.add(key);
+                }
+            }
+        }
         write(batch -> {
             if (decision != null && !decision.peers().isEmpty()) {
                 batch.put(decisionKey(decision.gtrid()), Codec.encodeDecision(decision));
             }
             for (Map.Entry<Bytes, byte[]> w : work.writes().entrySet()) {
-                if (w.getValue() == null) {
-                    batch.delete(w.getKey().unsafeArray());
-                } else {
-                    batch.put(w.getKey().unsafeArray(), Codec.encodeValue(version, w.getValue()));
+                if (newerHere.contains(w.getKey())) {
+                    continue;
                 }
+                byte[] key = w.getKey().unsafeArray();
+                if (w.getValue() == null) {
+                    batch.delete(key);
+                    if (quorum) {
+                        batch.put(tombstoneKey(key), deletedAt);
+                    }
+                } else {
+                    batch.put(key, Codec.encodeValue(version, w.getValue()));
+                    if (quorum) {
+                        batch.delete(tombstoneKey(key));
+                    }
+                }
+            }
+            if (quorum && work.excluded() > 0 && !work.writes().isEmpty()) {
+                batch.put(hintKey(id.gtrid()), Codec.encodeHint(new Codec.Hint(id.gtrid(), work.participants(), work.excluded(),
+                        new ArrayList<>(work.writes().keySet()), List.of())));
             }
             if (deleteRecord) {
                 batch.delete(Codec.prepareKey(id));
             }
         });
+    }
+
+    // ---- quorum mode: tombstones, catch-up hints -----------------------------------------------
+
+    private static byte[] tombstoneKey(byte[] dataKey) {
+        return concat(new byte[] { KeySpace.TOMBSTONE }, dataKey);
+    }
+
+    private static byte[] hintKey(Bytes gtrid) {
+        return concat(new byte[] { KeySpace.HINT }, gtrid.unsafeArray());
+    }
+
+    /** A tombstone: the deleted key's last version, and when it was deleted (wall clock, for clean-up). */
+    private static byte[] tombstoneValue(Bytes version, long deletedAtMillis) {
+        return Codec.encodeValue(version, java.nio.ByteBuffer.allocate(8).putLong(deletedAtMillis).array());
+    }
+
+    /** The version a key was deleted at (quorum mode), or {@code null}. */
+    public Bytes tombstoneOf(Bytes internalKey) {
+        byte[] raw = db.get(tombstoneKey(internalKey.unsafeArray()));
+        return raw == null ? null : Codec.decodeValue(raw).version();
+    }
+
+    /** The greatest commit stamp of a key: of its live version, or of its deletion (quorum mode). */
+    public long stampOf(Bytes internalKey) {
+        Versioned v = get(internalKey);
+        if (v != null) {
+            return io.quarkiverse.level2pc.core.Stamps.stampOf(v.version());
+        }
+        Bytes t = tombstoneOf(internalKey);
+        return t == null ? 0 : io.quarkiverse.level2pc.core.Stamps.stampOf(t);
+    }
+
+    /** Every catch-up hint on record. */
+    public List<Codec.Hint> hints() {
+        List<Codec.Hint> result = new ArrayList<>();
+        forEachWithPrefix(new byte[] { KeySpace.HINT }, (gtrid, value) -> result.add(Codec.decodeHint(Bytes.wrap(gtrid), value)));
+        return result;
+    }
+
+    /** The state of {@code key} for a node catching up: its live version and value, or its tombstone, or nothing. */
+    public Codec.KeyState stateOf(Bytes key) {
+        Versioned v = get(key);
+        if (v != null) {
+            return new Codec.KeyState(key, v.version(), v.value());
+        }
+        Bytes t = tombstoneOf(key);
+        return new Codec.KeyState(key, t == null ? Bytes.EMPTY : t, null);
+    }
+
+    /**
+     * Node {@code name} applied the hints {@code gtrids}: each is deleted once every node it was missed by
+     * caught up. Not synced: a hint that reappears after a crash is only sent again (applying it twice is a
+     * no-op, stamps decide).
+     */
+    public void caughtUp(String name, List<Bytes> gtrids) {
+        write(batch -> {
+            for (Bytes g : gtrids) {
+                byte[] raw = db.get(hintKey(g));
+                if (raw == null) {
+                    continue;
+                }
+                Codec.Hint h = Codec.decodeHint(g, raw);
+                if (!h.missedBy(name)) {
+                    continue;
+                }
+                List<String> done = new ArrayList<>(h.caughtUp());
+                done.add(name);
+                if (done.size() >= h.excluded()) {
+                    batch.delete(hintKey(g));
+                } else {
+                    batch.put(hintKey(g), Codec.encodeHint(new Codec.Hint(g, h.participants(), h.excluded(), h.keys(), done)));
+                }
+            }
+        }, false);
+    }
+
+    /**
+     * Applies what a node catching up learned, in one atomic, synced batch: each key's newer state (a value,
+     * or a deletion kept as a tombstone) and the prepare records of branches it adopts.
+     */
+    public void applyCatchUp(List<Codec.KeyState> newer, List<Codec.PrepareRecord> adopted) {
+        long now = System.currentTimeMillis();
+        write(batch -> {
+            for (Codec.KeyState k : newer) {
+                byte[] key = k.key().unsafeArray();
+                if (k.value() == null) {
+                    batch.delete(key);
+                    batch.put(tombstoneKey(key), tombstoneValue(k.version(), now));
+                } else {
+                    batch.put(key, Codec.encodeValue(k.version(), k.value()));
+                    batch.delete(tombstoneKey(key));
+                }
+            }
+            for (Codec.PrepareRecord r : adopted) {
+                batch.put(Codec.prepareKey(r.branch()), Codec.encodePrepare(r.branch(), r.work()));
+            }
+        });
+    }
+
+    /**
+     * Deletes tombstones older than {@code cutoffMillis}; returns how many. Only called while the node is
+     * current: a tombstone is needed only to refuse a late prepare with an older stamp (bounded by the
+     * prepare timeout) and to tell a catch-up that the key was deleted later than what a source holds.
+     */
+    public int sweepTombstones(long cutoffMillis) {
+        List<byte[]> old = new ArrayList<>();
+        forEachWithPrefix(new byte[] { KeySpace.TOMBSTONE }, (key, value) -> {
+            byte[] at = Codec.decodeValue(value).value();
+            if (at.length == 8 && java.nio.ByteBuffer.wrap(at).getLong() < cutoffMillis) {
+                old.add(tombstoneKey(key));
+            }
+        });
+        if (!old.isEmpty()) {
+            write(batch -> old.forEach(batch::delete), false);
+        }
+        return old.size();
     }
 
     private static final String HEURISTIC = "heuristic/";

@@ -26,7 +26,7 @@ public final class PeerClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a peer says about itself. */
-    public record Hello(String node, String cluster, int protocol) {
+    public record Hello(String node, String cluster, int protocol, long clock) {
     }
 
     private final PeerTransport transport;
@@ -45,7 +45,8 @@ public final class PeerClient {
         PeerResponse r = call(peer, PeerProtocol.HELLO, new byte[0]);
         try {
             JsonNode j = JSON.readTree(r.body());
-            return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt());
+            return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt(),
+                    j.path("clock").asLong(0));
         } catch (java.io.IOException e) {
             throw new PeerUnavailableException("peer " + peer + " answered hello with something that is not JSON: " + r.bodyText());
         }
@@ -92,6 +93,16 @@ public final class PeerClient {
      */
     public String outcome(URI coordinator, BranchId id) {
         return call(coordinator, PeerProtocol.OUTCOME, Codec.encodeBranch(id)).bodyText();
+    }
+
+    /** Quorum mode: what this node missed and must take from {@code peer} before it reads again. */
+    public Codec.CatchUp catchUp(URI peer) {
+        return Codec.decodeCatchUp(call(peer, PeerProtocol.CATCH_UP, new byte[0]).body());
+    }
+
+    /** Quorum mode: tells {@code peer} this node applied the hints {@code gtrids} it sent. */
+    public void caughtUp(URI peer, List<io.quarkiverse.level2pc.core.Bytes> gtrids) {
+        call(peer, PeerProtocol.CAUGHT_UP, Codec.encodeGtrids(gtrids));
     }
 
     private static LocalNode.Completion completion(PeerResponse r) {

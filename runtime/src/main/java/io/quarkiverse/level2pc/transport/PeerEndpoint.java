@@ -43,7 +43,9 @@ public final class PeerEndpoint {
     public PeerResponse handle(PeerRequest request) {
         try {
             return switch (request.operation()) {
-                case PeerProtocol.HELLO -> PeerResponse.ok(helloJson(nodeName, clusterName));
+                case PeerProtocol.HELLO -> hello(request);
+                case PeerProtocol.CATCH_UP -> PeerResponse.ok(Codec.encodeCatchUp(local().catchUpFor(request.sender())));
+                case PeerProtocol.CAUGHT_UP -> caughtUp(request);
                 case PeerProtocol.PREPARE -> prepare(request);
                 case PeerProtocol.COMMIT -> commit(request);
                 case PeerProtocol.ROLLBACK -> rollback(request);
@@ -78,8 +80,37 @@ public final class PeerEndpoint {
         }
     }
 
-    static String helloJson(String node, String cluster) {
-        return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION + "}";
+    static String helloJson(String node, String cluster, long clock) {
+        return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION
+                + ",\"clock\":" + clock + "}";
+    }
+
+    /** Answers a hello; in quorum mode the answer is also this node's promise to the caller (its read lease). */
+    private PeerResponse hello(PeerRequest request) {
+        LocalNode n = node.get();
+        java.util.function.Consumer<String> p = promise;
+        if (p != null) {
+            p.accept(request.sender());
+        }
+        return PeerResponse.ok(helloJson(nodeName, clusterName, n == null || !n.isOpen() ? 0 : n.clockReading()));
+    }
+
+    private volatile java.util.function.Consumer<String> promise;
+
+    /** Quorum mode: called with the sender of every answered hello, before the answer leaves. */
+    public void onHello(java.util.function.Consumer<String> promise) {
+        this.promise = promise;
+    }
+
+    private PeerResponse caughtUp(PeerRequest request) {
+        List<io.quarkiverse.level2pc.core.Bytes> gtrids;
+        try {
+            gtrids = Codec.decodeGtrids(request.body());
+        } catch (StoreCorruptedException e) {
+            throw new MalformedRequest(e.getMessage());
+        }
+        local().caughtUp(request.sender(), gtrids);
+        return PeerResponse.ok(PeerProtocol.DONE);
     }
 
     private LocalNode local() {

@@ -13,7 +13,13 @@ package io.quarkiverse.level2pc.transport;
  *   recover   ""                        -> 200 branch list (prepared branches coordinated by the caller)
  *   outcome   branch                    -> 200 "COMMITTED" | "ROLLED_BACK" | "IN_PROGRESS" | "NOT_COORDINATOR"
  *                                          (asked of a transaction's coordinator: the callback site)
+ *   catch-up  ""                        -> 200 catch-up answer (quorum mode: state of the keys the caller missed,
+ *                                          branches prepared without it)
+ *   caught-up transaction id list       -> 200 "DONE" (the caller applied those hints)
  * </pre>
+ *
+ * Version 2 added the commit stamp, participants and excluded count to the prepare record, the clock to
+ * hello, and catch-up.
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
@@ -22,7 +28,7 @@ package io.quarkiverse.level2pc.transport;
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";
@@ -31,6 +37,8 @@ public final class PeerProtocol {
     public static final String ROLLBACK = "rollback";
     public static final String RECOVER = "recover";
     public static final String OUTCOME = "outcome";
+    public static final String CATCH_UP = "catch-up";
+    public static final String CAUGHT_UP = "caught-up";
 
     /** Error of a second-phase call for a branch an operator committed by hand. */
     public static final String HEURISTIC_COMMIT = "heuristic commit";

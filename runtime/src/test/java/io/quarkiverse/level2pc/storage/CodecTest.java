@@ -93,7 +93,7 @@ class CodecTest {
     @Test
     void decodePrepareRejectsAnUnknownFormat() {
         byte[] data = Codec.encodePrepare(T1, richWork());
-        data[0] = 2;
+        data[0] = 3;
 
         assertThatThrownBy(() -> Codec.decodePrepare(data)).isInstanceOf(StoreCorruptedException.class).hasMessageContaining("format");
     }

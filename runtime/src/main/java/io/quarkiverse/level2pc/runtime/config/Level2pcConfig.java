@@ -44,11 +44,25 @@ public interface Level2pcConfig {
     Optional<List<String>> peers();
 
     /**
-     * How many peers must prepare a transaction for it to commit. Default: all peers. In this release
-     * it must equal the number of peers: commits without some peers (quorum writes with catch-up)
-     * arrive with failure handling.
+     * How many peers must prepare a transaction, besides the coordinator, for it to commit. Default: all
+     * peers (full replication: every write waits for every node; reads are served even when peers are
+     * down). Below the number of peers the cluster runs in quorum mode: a write commits on the coordinator
+     * and the peers connected to it, at least `min-consensus` of them; the coordinator plus `min-consensus`
+     * must be a majority of the cluster (3 nodes: 1; 5 nodes: 2), else startup fails. In quorum mode a node
+     * serves reads only while it holds its read lease (see `read-lease`), and a node that missed commits
+     * catches up from its peers before it serves reads or takes part in writes again.
      */
     OptionalInt minConsensus();
+
+    /**
+     * Quorum mode only: how long a node may serve reads after it asked `min-consensus` peers for a
+     * heartbeat that they answered. A node answering a heartbeat promises not to commit without the asking
+     * node for twice this time, so a node stops reading before any write it misses can commit. Must be at
+     * least twice `heartbeat-interval` (the lease is renewed by every heartbeat). A dead or cut-off peer
+     * delays writes by up to twice this time before they commit without it.
+     */
+    @WithDefault("3s")
+    Duration readLease();
 
     /**
      * The secret every peer call must prove knowledge of (HMAC-SHA256 over each request; the secret

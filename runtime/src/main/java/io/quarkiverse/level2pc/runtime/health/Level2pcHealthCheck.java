@@ -68,9 +68,14 @@ public class Level2pcHealthCheck implements HealthCheck {
                         + (p.node() == null ? "" : " (node '" + p.node() + "')")
                         + (p.lastError() == null ? "" : ": " + p.lastError()));
             }
+            String quorum = node.quorumState();
+            if (quorum != null) {
+                b.withData("quorum-mode", quorum);
+            }
             if (!node.isReady()) {
-                return b.down().withData("reason", "not enough peers connected for min-consensus: " + monitor.describeMissing())
-                        .build();
+                String why = node.notReadyReason();
+                return b.down().withData("reason", why != null ? why
+                        : "not enough peers connected for min-consensus: " + monitor.describeMissing()).build();
             }
             return b.up().build();
         } catch (RuntimeException e) {

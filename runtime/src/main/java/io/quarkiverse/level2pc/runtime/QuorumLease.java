@@ -1,0 +1,176 @@
+package io.quarkiverse.level2pc.runtime;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.core.TxWork;
+
+/**
+ * Quorum mode's read fencing ({@code min-consensus} below the number of peers): read leases granted by
+ * peers, the promises this node gives in return, and whether this node is current (caught up since its
+ * lease last lapsed).
+ *
+ * <p>
+ * The rule, with {@code L = read-lease}: every answered {@code hello} from node X is a <em>grant</em>: the
+ * answering node promises not to prepare (nor coordinate) a transaction that leaves X out for {@code 2L}
+ * from the moment it answered. Node X holds a <em>lease</em> until {@code L} after it <em>sent</em> the
+ * {@code hello} of the {@code min-consensus}-th most recent grant. X serves reads only while it holds its
+ * lease and is current. A transaction that leaves X out commits only on a quorum of {@code min-consensus}
+ * + 1 nodes; since {@code min-consensus >= N - quorum}, that quorum contains a node whose promise to X is
+ * the one X's lease rests on, so it cannot commit before that promise ends, {@code 2L} after the grant,
+ * which is later than X's lease ends ({@code L} after X sent the request, which came before the grant).
+ * X therefore stops reading before any commit it misses. When X's lease lapses it is no longer current: it
+ * catches up from its grantors before it reads or votes again. All times are measured with
+ * {@link System#nanoTime()} on each node; only durations are compared across nodes (clock-rate drift
+ * between two nodes must stay far below 50%).
+ */
+public final class QuorumLease {
+
+    private final String self;
+    private final int required;
+    private final long leaseNanos;
+    private final long promiseNanos;
+    private final LongSupplier nanos;
+    /** When this node last answered a hello of each node (its promise to that node started then). */
+    private final Map<String, Long> granted = new HashMap<>();
+    /** When this node sent the hello each peer last answered (the start of that peer's grant). */
+    private final Map<URI, Long> grants = new HashMap<>();
+    private boolean current;
+    /** Incremented whenever the lease is found lapsed: a catch-up that started before is stale. */
+    private long epoch;
+
+    public QuorumLease(String self, int required, Duration lease, LongSupplier nanos) {
+        this.self = self;
+        this.required = required;
+        this.leaseNanos = lease.toNanos();
+        this.promiseNanos = 2 * lease.toNanos();
+        this.nanos = nanos;
+    }
+
+    /** This node answered a hello of node {@code name}: its promise to that node is renewed. */
+    public synchronized void promised(String name) {
+        granted.put(name, nanos.getAsLong());
+    }
+
+    /** Peer {@code peer} answered a hello this node sent at {@code sentNanos}. */
+    public synchronized void granted(URI peer, long sentNanos) {
+        long now = nanos.getAsLong();
+        if (leaseEnd() - now <= 0) {
+            lapsed();
+        }
+        Long before = grants.get(peer);
+        if (before == null || sentNanos - before > 0) {
+            grants.put(peer, sentNanos);
+        }
+    }
+
+    /** The peer stopped answering: its grant is not renewed (it still counts until it runs out). */
+    private void lapsed() {
+        if (current) {
+            current = false;
+        }
+        epoch++;
+    }
+
+    /** The end of this node's lease: {@code L} after the {@code required}-th most recent grant was asked for. */
+    private long leaseEnd() {
+        if (required == 0) {
+            return Long.MAX_VALUE;
+        }
+        List<Long> starts = new ArrayList<>(grants.values());
+        if (starts.size() < required) {
+            return nanos.getAsLong() - 1;
+        }
+        starts.sort((a, b) -> Long.compare(b - a, 0)); // most recent first (nanoTime may wrap: compare differences)
+        return starts.get(required - 1) + leaseNanos;
+    }
+
+    /** Whether this node holds its read lease now; a lapse found here makes it not current. */
+    public synchronized boolean leaseHeld() {
+        if (leaseEnd() - nanos.getAsLong() <= 0) {
+            lapsed();
+            return false;
+        }
+        return true;
+    }
+
+    /** Whether this node may serve reads and vote: it holds its lease and caught up since the last lapse. */
+    public synchronized boolean readable() {
+        return leaseHeld() && current;
+    }
+
+    public synchronized boolean isCurrent() {
+        return current;
+    }
+
+    /** The lapse counter: a catch-up records it when it starts and completes only if it did not change. */
+    public synchronized long epoch() {
+        leaseHeld();
+        return epoch;
+    }
+
+    /** A catch-up that started at {@code startEpoch} finished: current, unless the lease lapsed meanwhile. */
+    public synchronized boolean caughtUp(long startEpoch) {
+        if (leaseHeld() && epoch == startEpoch) {
+            current = true;
+        }
+        return current;
+    }
+
+    /** The peers whose grants hold now (the catch-up sources). */
+    public synchronized List<URI> grantors() {
+        long now = nanos.getAsLong();
+        List<URI> result = new ArrayList<>();
+        grants.forEach((uri, sent) -> {
+            if (sent + leaseNanos - now > 0) {
+                result.add(uri);
+            }
+        });
+        return result;
+    }
+
+    /** Nodes this node promised not to commit without, promises still running, among {@code names}' complement. */
+    public synchronized List<String> promisedOutside(java.util.Collection<String> participants) {
+        long now = nanos.getAsLong();
+        List<String> result = new ArrayList<>();
+        granted.forEach((name, at) -> {
+            if (!name.equals(self) && !participants.contains(name) && at + promiseNanos - now > 0) {
+                result.add(name + " (for " + TimeUnit.NANOSECONDS.toMillis(at + promiseNanos - now) + " ms more)");
+            }
+        });
+        return result;
+    }
+
+    /**
+     * The check every quorum-mode prepare passes first: this node must be current, and must not have
+     * promised a node left out of the transaction.
+     */
+    public void checkPrepare(TxWork work) {
+        if (!readable()) {
+            throw new NotReadyException("node '" + self + "' does not hold its read lease or is catching up; it takes part in"
+                    + " transactions again once it caught up (quarkus.level-2pc.read-lease)");
+        }
+        List<String> promised = promisedOutside(work.participants());
+        if (!promised.isEmpty()) {
+            throw new ConflictException("Transaction refused: node '" + self + "' promised " + promised
+                    + " not to commit without them (their read lease, quarkus.level-2pc.read-lease); retry");
+        }
+    }
+
+    /** One line for health data and errors. */
+    public synchronized String describe() {
+        long now = nanos.getAsLong();
+        long end = leaseEnd();
+        return (end - now > 0 ? "lease held for " + TimeUnit.NANOSECONDS.toMillis(end - now) + " ms more" : "no read lease")
+                + ", " + (current ? "current" : "catching up") + ", " + grantors().size() + " grant(s) of " + required
+                + " needed";
+    }
+}
