@@ -260,6 +260,11 @@ public class Level2pcNode implements Cluster {
         lastCatchUpProblem = problem;
     }
 
+    /** Whether the node runs in quorum mode ({@code min-consensus} below the number of peers). */
+    public boolean isQuorumMode() {
+        return lease != null;
+    }
+
     /** Quorum mode's lease state for health data, or {@code null} in full-replication mode. */
     public String quorumState() {
         QuorumLease l = lease;

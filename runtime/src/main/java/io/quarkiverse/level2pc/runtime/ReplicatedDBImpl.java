@@ -188,9 +188,11 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             try {
                 writeStandalone(tx, ops);
                 return;
-            } catch (ConflictException e) {
+            } catch (ConflictException | io.quarkiverse.level2pc.PeerUnavailableException e) {
+                // A peer that became unreachable during prepare: the write was rolled back, and in quorum mode
+                // the next attempt commits without that peer once the promises to it ran out.
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (left <= 0 || (e instanceof io.quarkiverse.level2pc.PeerUnavailableException && !node.isQuorumMode())) {
                     throw e;
                 }
                 // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.
