@@ -105,7 +105,7 @@ public abstract class PeerTransportContractTest {
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
         PeerClient.Hello hello = client().hello(participant());
-        assertThat(hello).isEqualTo(new PeerClient.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock()));
+        assertThat(hello).isEqualTo(new PeerClient.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true));
         assertThat(hello.clock()).as("the participant's clock reading").isPositive();
     }
 

@@ -242,6 +242,18 @@ public final class Participant {
         live.put(id, new Branch(work, State.PREPARED, true, true));
     }
 
+    /**
+     * Forgets a branch {@link #restore restored} from a record that could not be written after all (a
+     * catch-up that failed to adopt it), releasing its locks.
+     */
+    public void abandonRestored(BranchId id) {
+        Branch b = live.get(id);
+        if (b != null && b.state == State.PREPARED) {
+            live.remove(id);
+            locks.release(id);
+        }
+    }
+
     /** The branch holding {@code key} exclusively, or {@code null}: a reader of that key must wait. */
     public BranchId writeLockHolder(Bytes key) {
         return locks.writeLockHolder(key);

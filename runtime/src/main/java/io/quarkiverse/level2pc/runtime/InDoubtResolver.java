@@ -87,7 +87,7 @@ final class InDoubtResolver implements AutoCloseable {
             if (d.ageMillis(nowMillis) < afterMillis) {
                 continue;
             }
-            CoordinatorLog.Outcome outcome = ask(d);
+            CoordinatorLog.Outcome outcome = d.adoptedFrom().isEmpty() ? ask(d) : askParticipants(d);
             if (outcome != CoordinatorLog.Outcome.COMMITTED && outcome != CoordinatorLog.Outcome.ROLLED_BACK) {
                 LOG.debugf("Branch %s on node '%s' stays in doubt after %d ms: coordinator '%s' answered %s", d.branch(),
                         node.nodeName(), d.ageMillis(nowMillis), d.coordinator(), outcome == null ? "nothing" : outcome);
@@ -101,8 +101,13 @@ final class InDoubtResolver implements AutoCloseable {
                     node.rollback(d.branch());
                 }
                 done++;
-                LOG.infof("Node '%s' resolved in-doubt branch %s after %d ms: its coordinator '%s' %s it", node.nodeName(),
-                        d.branch(), d.ageMillis(nowMillis), d.coordinator(), commit ? "committed" : "rolled back");
+                if (!d.adoptedFrom().isEmpty()) {
+                    caughtUp(d);
+                }
+                LOG.infof("Node '%s' resolved in-doubt branch %s after %d ms: %s %s it", node.nodeName(), d.branch(),
+                        d.ageMillis(nowMillis), d.adoptedFrom().isEmpty() ? "its coordinator '" + d.coordinator() + "'"
+                                : "its participants " + d.adoptedFrom(),
+                        commit ? "committed" : "rolled back");
             } catch (RuntimeException e) {
                 // Typically the coordinator's own second phase (or its recovery) got there first.
                 LOG.debugf("Branch %s on node '%s': %s", d.branch(), node.nodeName(), e.getMessage());
@@ -128,6 +133,56 @@ final class InDoubtResolver implements AutoCloseable {
                     node.acknowledged(d.gtrid(), e.getKey());
                 } catch (RuntimeException ex) {
                     LOG.debugf("Commit of %s on peer %s still pending: %s", e.getValue(), e.getKey(), ex.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * A branch this node adopted while catching up (quorum mode). Its coordinator never enlisted this node
+     * and forgets a committed transaction once its participants acknowledged, after which it presumes abort;
+     * but every participant of a transaction that committed without this node keeps a catch-up hint for it
+     * until this node caught up with it (see {@link LocalNode#branchState}). So: committed if a participant
+     * holds the hint; rolled back only if the coordinator presumes abort (it no longer runs the transaction)
+     * and every participant answered that it holds neither the branch nor a hint; otherwise still in doubt
+     * ({@code null}).
+     */
+    private CoordinatorLog.Outcome askParticipants(LocalNode.InDoubt d) {
+        // The coordinator first: once it no longer runs the transaction no participant can still prepare it, so
+        // a participant answering "no record" afterwards rolled it back or saw every node catch up with it.
+        CoordinatorLog.Outcome coordinator = ask(d);
+        if (coordinator == CoordinatorLog.Outcome.COMMITTED) {
+            return coordinator;
+        }
+        boolean noneHasIt = true;
+        for (String name : d.adoptedFrom()) {
+            URI peer = peerNamed.apply(name);
+            if (peer == null) {
+                return null;
+            }
+            try {
+                String state = client.branchState(peer, d.branch().gtrid());
+                if ("COMMITTED".equals(state)) {
+                    return CoordinatorLog.Outcome.COMMITTED;
+                }
+                noneHasIt &= "NO_RECORD".equals(state);
+            } catch (RuntimeException e) {
+                LOG.debugf("Cannot ask %s about adopted branch %s: %s", peer, d.branch(), e.getMessage());
+                return null;
+            }
+        }
+        return noneHasIt && coordinator == CoordinatorLog.Outcome.ROLLED_BACK ? CoordinatorLog.Outcome.ROLLED_BACK : null;
+    }
+
+    /** Tells the participants of an adopted branch that this node has its outcome (they drop their hint for it). */
+    private void caughtUp(LocalNode.InDoubt d) {
+        for (String name : d.adoptedFrom()) {
+            URI peer = peerNamed.apply(name);
+            if (peer != null) {
+                try {
+                    client.caughtUp(peer, List.of(d.branch().gtrid()));
+                } catch (RuntimeException e) {
+                    LOG.debugf("Cannot tell %s that branch %s is resolved here: %s", peer, d.branch(), e.getMessage());
                 }
             }
         }

@@ -164,12 +164,14 @@ public class Level2pcNode implements Cluster {
     static final long TOMBSTONE_RETENTION_MILLIS = java.util.concurrent.TimeUnit.MINUTES.toMillis(10);
 
     private void startQuorumMode(int required) {
-        QuorumLease l = new QuorumLease(config.nodeName(), required, config.readLease(), System::nanoTime);
+        QuorumLease l = new QuorumLease(config.nodeName(), required, peers.size() + 1, config.readLease(), System::nanoTime);
         lease = l;
-        endpoint.onHello(l::promised);
+        endpoint.quorumMode(l::promised, l::isCurrent);
         node.prepareGuard(l::checkPrepare);
-        monitor.helloListener((uri, sent, hello) -> {
-            l.granted(uri, sent);
+        monitor.quorumMode(() -> l.isCurrent() || System.nanoTime() - catchUpBackoffUntil >= 0, (uri, sent, asked, hello) -> {
+            if (asked) {
+                l.granted(uri, sent);
+            }
             LocalNode n = node;
             if (n != null && n.isOpen()) {
                 n.observeClock(hello.clock());
@@ -187,7 +189,7 @@ public class Level2pcNode implements Cluster {
         if (l == null || n == null || !n.isOpen()) {
             return;
         }
-        if (l.leaseHeld() && !l.isCurrent() && catchingUp.compareAndSet(false, true)) {
+        if (!l.isCurrent() && System.nanoTime() - catchUpBackoffUntil >= 0 && l.leaseHeld() && catchingUp.compareAndSet(false, true)) {
             try {
                 catchUps.execute(() -> {
                     try {
@@ -212,15 +214,28 @@ public class Level2pcNode implements Cluster {
     }
 
     /**
+     * Until then a node that could not catch up neither asks for read leases nor counts as current, so the
+     * others stop waiting for it and commit without it (their promises to it run out); then it tries again.
+     */
+    private volatile long catchUpBackoffUntil = System.nanoTime();
+
+    /**
      * Brings this node up to date from the peers whose grants it holds (at least {@code min-consensus}, so
      * they include a participant of every commit it missed), then marks it current unless its lease lapsed
-     * meanwhile. Any failure leaves it not current; the next monitor round tries again.
+     * meanwhile. On a failure it backs off (see {@link #catchUpBackoffUntil}) and the monitor tries again.
      */
     private void catchUp(QuorumLease l, LocalNode n) {
+        if (!tryCatchUp(l, n) && !l.isCurrent()) {
+            l.dropGrants();
+            catchUpBackoffUntil = System.nanoTime() + config.readLease().multipliedBy(2).plus(config.heartbeatInterval()).toNanos();
+        }
+    }
+
+    private boolean tryCatchUp(QuorumLease l, LocalNode n) {
         long epoch = l.epoch();
         List<java.net.URI> sources = l.grantors();
         if (sources.size() < monitor.required()) {
-            return;
+            return true; // the lease ran out before the catch-up started: the monitor starts over
         }
         List<io.quarkiverse.level2pc.storage.Codec.CatchUp> answers = new ArrayList<>();
         try {
@@ -230,7 +245,7 @@ public class Level2pcNode implements Cluster {
             String busy = n.applyCatchUp(answers);
             if (busy != null) {
                 noteCatchUpProblem("waiting: " + busy);
-                return;
+                return false;
             }
             for (int i = 0; i < sources.size(); i++) {
                 if (!answers.get(i).hints().isEmpty()) {
@@ -244,13 +259,14 @@ public class Level2pcNode implements Cluster {
             }
         } catch (RuntimeException e) {
             noteCatchUpProblem(e.getMessage());
-            return;
+            return false;
         }
         if (l.caughtUp(epoch)) {
             lastCatchUpProblem = null;
             LOG.infof("level-2pc node '%s' is current (caught up from %s)", config.nodeName(), sources);
             readinessChanged();
         }
+        return true;
     }
 
     private void noteCatchUpProblem(String problem) {
@@ -352,7 +368,7 @@ public class Level2pcNode implements Cluster {
         if (!l.readable()) {
             return "quorum mode: " + l.describe();
         }
-        List<String> participants = new ArrayList<>(monitor.connectedNames().values());
+        List<String> participants = new ArrayList<>(monitor.usablePeers().values());
         participants.add(config.nodeName());
         List<String> promised = l.promisedOutside(participants);
         if (!promised.isEmpty()) {
@@ -404,7 +420,7 @@ public class Level2pcNode implements Cluster {
         if (l == null) {
             return WriteSet.everyPeer(peers);
         }
-        java.util.Map<java.net.URI, String> connected = monitor.connectedNames();
+        java.util.Map<java.net.URI, String> connected = monitor.usablePeers();
         List<String> names = new ArrayList<>(connected.values());
         names.add(config.nodeName());
         java.util.Collections.sort(names);

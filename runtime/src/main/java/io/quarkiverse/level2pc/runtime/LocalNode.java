@@ -73,6 +73,8 @@ public final class LocalNode implements Closeable {
     private final io.quarkiverse.level2pc.core.HybridClock clock = new io.quarkiverse.level2pc.core.HybridClock(System::currentTimeMillis);
     /** Versions as the participant validates them: a deleted key's stamp counts (quorum mode tombstones). */
     private final io.quarkiverse.level2pc.core.VersionLookup versions;
+    /** Keys a catch-up is writing now (quorum mode): commits of them wait (see {@link #applyCatchUp}). */
+    private final java.util.Set<Bytes> catchUpKeys = new java.util.HashSet<>();
     /** Checks a prepare must pass before it is validated (quorum mode: read-lease promises, catch-up). */
     private volatile java.util.function.Consumer<TxWork> prepareGuard = w -> {
     };
@@ -342,6 +344,36 @@ public final class LocalNode implements Closeable {
         return new Codec.CatchUp(states, inFlight, hints);
     }
 
+    /**
+     * Whether {@code id} is a branch this node adopted from a catch-up source (quorum mode): prepared
+     * without this node, which is not among its participants.
+     */
+    public boolean isAdopted(BranchId id) {
+        return inLock(() -> {
+            TxWork w = participant.work(id);
+            return w != null && isAdopted(w);
+        });
+    }
+
+    private boolean isAdopted(TxWork w) {
+        return w.isQuorum() && !w.participants().contains(nodeName);
+    }
+
+    /**
+     * What this node, a participant of transaction {@code gtrid}, knows of it (asked by a node that adopted
+     * a branch of it): {@code IN_PROGRESS} while a branch of it is live here; {@code COMMITTED} while its
+     * catch-up hint is on record (it committed without the asker, who has not caught up with it yet);
+     * otherwise {@code NO_RECORD}: it rolled back, or its prepare has not arrived yet, or every node it
+     * missed caught up with it already (the asker included, which then holds its writes).
+     */
+    public String branchState(Bytes gtrid) {
+        boolean live = inLock(() -> participant.live().keySet().stream().anyMatch(id -> id.gtrid().equals(gtrid)));
+        if (live) {
+            return "IN_PROGRESS";
+        }
+        return store.hasHint(gtrid) ? "COMMITTED" : "NO_RECORD";
+    }
+
     /** Node {@code name} applied the hints {@code gtrids} this node sent it. */
     public void caughtUp(String name, List<Bytes> gtrids) {
         store.caughtUp(name, gtrids);
@@ -381,16 +413,38 @@ public final class LocalNode implements Closeable {
                     adopted.add(r);
                 }
             }
-            java.util.Set<Bytes> locked = new java.util.HashSet<>();
+            java.util.Set<Bytes> frozen = new java.util.HashSet<>();
             for (Codec.KeyState k : newest.values()) {
                 if (io.quarkiverse.level2pc.core.Stamps.stampOf(k.version()) > store.stampOf(k.key())) {
                     apply.add(k);
-                    locked.add(k.key());
+                    frozen.add(k.key());
                 }
             }
-            adopted.forEach(r -> locked.addAll(r.work().writes().keySet()));
-            Conflict c = participant.locks().tryLock(pseudo, locked, java.util.Set.of());
-            return c == null ? null : "the " + KeySpace.describe(c.key()) + " is held by local branch " + c.holder();
+            // A local branch committing one of these keys right now would decide "newer or not" against what
+            // the store holds before this catch-up: wait for it. A local branch that is only prepared may keep
+            // its locks (it was decided elsewhere already, or it would conflict with the newer state): its
+            // commit waits for the frozen keys and then skips whatever is older than what is stored.
+            for (java.util.Map.Entry<BranchId, TxWork> e : participant.live().entrySet()) {
+                if (participant.state(e.getKey()) == Participant.State.COMMITTING
+                        && e.getValue().writes().keySet().stream().anyMatch(frozen::contains)) {
+                    return "local branch " + e.getKey() + " is committing one of the keys";
+                }
+            }
+            // Adopted branches take their locks now; a key held by a local branch must be released first.
+            java.util.Set<Bytes> adoptedKeys = new java.util.HashSet<>();
+            adopted.forEach(r -> adoptedKeys.addAll(r.work().writes().keySet()));
+            Conflict c = participant.locks().tryLock(pseudo, adoptedKeys, java.util.Set.of());
+            if (c != null) {
+                return "the " + KeySpace.describe(c.key()) + " of a branch prepared without this node is held by local branch "
+                        + c.holder();
+            }
+            participant.locks().release(pseudo);
+            for (Codec.PrepareRecord r : adopted) {
+                participant.restore(r.branch(), r.work()); // its record is written below, before anyone is told
+                preparedSince.put(r.branch(), System.currentTimeMillis());
+            }
+            catchUpKeys.addAll(frozen);
+            return null;
         });
         if (busy != null) {
             return busy;
@@ -400,14 +454,13 @@ public final class LocalNode implements Closeable {
             store.applyCatchUp(apply, adopted);
             applied = true;
         } finally {
-            boolean restore = applied;
-            long now = System.currentTimeMillis();
+            boolean ok = applied;
             inLock(() -> {
-                participant.locks().release(pseudo);
-                if (restore) {
+                apply.forEach(k -> catchUpKeys.remove(k.key()));
+                if (!ok) {
                     for (Codec.PrepareRecord r : adopted) {
-                        participant.restore(r.branch(), r.work());
-                        preparedSince.put(r.branch(), now);
+                        participant.abandonRestored(r.branch());
+                        preparedSince.remove(r.branch());
                     }
                 }
                 released.signalAll();
@@ -529,8 +582,12 @@ public final class LocalNode implements Closeable {
         return inLock(participant::prepared);
     }
 
-    /** A prepared branch waiting for its coordinator's decision, as operators see it. */
-    public record InDoubt(BranchId branch, String coordinator, long preparedAtMillis, int writes) {
+    /**
+     * A prepared branch waiting for its coordinator's decision, as operators see it. {@code adoptedFrom}
+     * lists the participants of a branch this node adopted while catching up (quorum mode; they, not the
+     * coordinator, tell its outcome), empty otherwise.
+     */
+    public record InDoubt(BranchId branch, String coordinator, long preparedAtMillis, int writes, List<String> adoptedFrom) {
         /** How long the branch has been prepared (since this node's restart for a restored one). */
         public long ageMillis(long nowMillis) {
             return Math.max(0, nowMillis - preparedAtMillis);
@@ -547,7 +604,7 @@ public final class LocalNode implements Closeable {
                     continue; // its prepare record is being written: not voted yet, so not in doubt
                 }
                 TxWork w = participant.work(id);
-                list.add(new InDoubt(id, w.coordinator(), since, w.writes().size()));
+                list.add(new InDoubt(id, w.coordinator(), since, w.writes().size(), isAdopted(w) ? w.participants() : List.of()));
             }
             return list;
         });
@@ -595,6 +652,14 @@ public final class LocalNode implements Closeable {
     private Completion complete(Step step, Codec.Decision decision) {
         if (step instanceof Step.Apply a) {
             try {
+                if (a.work().isQuorum()) {
+                    // A catch-up writing one of these keys decides first; this commit then skips what is older.
+                    if (waitWhile(() -> a.work().writes().keySet().stream().anyMatch(catchUpKeys::contains), busy -> busy,
+                            lockWaitTimeout, () -> "a catch-up writing keys of branch " + a.branch())) {
+                        throw new Level2pcException("the commit of " + a.branch() + " waited longer than"
+                                + " quarkus.level-2pc.lock-wait-timeout for a catch-up writing its keys; retry");
+                    }
+                }
                 store.commit(a.branch(), a.work(), a.hadPrepareRecord(), decision);
                 if (decision != null && !decision.peers().isEmpty()) {
                     inLock(() -> {

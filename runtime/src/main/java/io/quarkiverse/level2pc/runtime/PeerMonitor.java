@@ -52,6 +52,8 @@ public final class PeerMonitor implements AutoCloseable {
         String lastError;
         long nextAttemptNanos;
         boolean inFlight;
+        /** What the peer said in its last hello: it is current (quorum mode; always true otherwise). */
+        boolean current = true;
 
         Peer(URI uri) {
             this.uri = uri;
@@ -74,16 +76,19 @@ public final class PeerMonitor implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private volatile HelloListener helloListener = (peer, sentNanos, hello) -> {
+    private volatile HelloListener helloListener = (peer, sentNanos, askedLease, hello) -> {
     };
+    private volatile java.util.function.BooleanSupplier askLease = () -> false;
 
-    /** Told of every answered hello, with the time it was sent (read leases, clocks). */
+    /** Told of every answered hello, with the time it was sent and whether it asked for a lease (read leases, clocks). */
     @FunctionalInterface
     public interface HelloListener {
-        void answered(URI peer, long sentNanos, PeerClient.Hello hello);
+        void answered(URI peer, long sentNanos, boolean askedLease, PeerClient.Hello hello);
     }
 
-    public void helloListener(HelloListener listener) {
+    /** Quorum mode: {@code askLease} says whether hellos ask for read leases now; {@code listener} hears every answer. */
+    public void quorumMode(java.util.function.BooleanSupplier askLease, HelloListener listener) {
+        this.askLease = askLease;
         this.helloListener = listener;
     }
 
@@ -135,14 +140,23 @@ public final class PeerMonitor implements AutoCloseable {
 
     private void hello(Peer p) {
         try {
+            boolean ask = askLease.getAsBoolean();
             long sent = System.nanoTime();
-            PeerClient.Hello h = client.hello(p.uri);
+            PeerClient.Hello h = client.hello(p.uri, ask);
             String refusal = refusal(h);
             if (refusal != null) {
                 refused(p, refusal);
             } else {
-                helloListener.answered(p.uri, sent, h);
+                helloListener.answered(p.uri, sent, ask, h);
+                boolean changed;
+                synchronized (this) {
+                    changed = p.current != h.current();
+                    p.current = h.current();
+                }
                 connected(p, h.node());
+                if (changed) {
+                    onChange.run();
+                }
             }
         } catch (PeerRefusedException e) {
             refused(p, "refuses this node: " + e.getMessage());
@@ -163,11 +177,14 @@ public final class PeerMonitor implements AutoCloseable {
         this.onTick = r;
     }
 
-    /** The node names of the connected peers, by base URI. */
-    public synchronized Map<URI, String> connectedNames() {
+    /**
+     * The node names of the peers a write can be committed on, by base URI: connected and, by their last
+     * hello, current (quorum mode: a peer catching up takes no part in writes).
+     */
+    public synchronized Map<URI, String> usablePeers() {
         Map<URI, String> result = new LinkedHashMap<>();
         for (Peer p : peers.values()) {
-            if (p.state == State.CONNECTED && p.node != null) {
+            if (p.state == State.CONNECTED && p.node != null && p.current) {
                 result.put(p.uri, p.node);
             }
         }
@@ -273,9 +290,9 @@ public final class PeerMonitor implements AutoCloseable {
         failed(p, why);
     }
 
-    /** Whether at least {@code min-consensus} peers are connected. */
+    /** Whether at least {@code min-consensus} peers are connected (and current). */
     public synchronized boolean isQuorate() {
-        return connectedCount() >= required;
+        return usablePeers().size() >= required;
     }
 
     public synchronized int connectedCount() {
@@ -306,6 +323,8 @@ public final class PeerMonitor implements AutoCloseable {
         for (Peer p : peers.values()) {
             if (p.state != State.CONNECTED) {
                 parts.add(p.uri + " " + p.state.name().toLowerCase() + (p.lastError == null ? "" : " (" + p.lastError + ")"));
+            } else if (!p.current) {
+                parts.add(p.uri + " catching up (quorum mode)");
             }
         }
         return String.join("; ", parts);

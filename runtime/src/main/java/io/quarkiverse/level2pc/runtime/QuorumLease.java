@@ -47,12 +47,27 @@ public final class QuorumLease {
     /** Incremented whenever the lease is found lapsed: a catch-up that started before is stale. */
     private long epoch;
 
-    public QuorumLease(String self, int required, Duration lease, LongSupplier nanos) {
+    private final int clusterSize;
+    private final long startedNanos;
+
+    /**
+     * @param required {@code min-consensus}: how many peers' grants make a lease
+     * @param clusterSize the number of nodes, this one included
+     */
+    public QuorumLease(String self, int required, int clusterSize, Duration lease, LongSupplier nanos) {
         this.self = self;
         this.required = required;
+        this.clusterSize = clusterSize;
         this.leaseNanos = lease.toNanos();
         this.promiseNanos = 2 * lease.toNanos();
         this.nanos = nanos;
+        this.startedNanos = nanos.getAsLong();
+    }
+
+    /** Gives up the lease (a catch-up that cannot finish now): grants must be asked for again. */
+    public synchronized void dropGrants() {
+        grants.clear();
+        lapsed();
     }
 
     /** This node answered a hello of node {@code name}: its promise to that node is renewed. */
@@ -137,10 +152,19 @@ public final class QuorumLease {
         return result;
     }
 
-    /** Nodes this node promised not to commit without, promises still running, among {@code names}' complement. */
+    /**
+     * The nodes outside {@code participants} this node promised not to commit without, promises still
+     * running. Promises are kept in memory only, so for {@code 2 x read-lease} after it started this node
+     * counts as having promised every node (it may have, before a restart).
+     */
     public synchronized List<String> promisedOutside(java.util.Collection<String> participants) {
         long now = nanos.getAsLong();
         List<String> result = new ArrayList<>();
+        if (participants.size() < clusterSize && startedNanos + promiseNanos - now > 0) {
+            result.add("every node left out (node '" + self + "' started " + TimeUnit.NANOSECONDS.toMillis(now - startedNanos)
+                    + " ms ago and may have promised them before; for " + TimeUnit.NANOSECONDS.toMillis(startedNanos + promiseNanos - now)
+                    + " ms more)");
+        }
         granted.forEach((name, at) -> {
             if (!name.equals(self) && !participants.contains(name) && at + promiseNanos - now > 0) {
                 result.add(name + " (for " + TimeUnit.NANOSECONDS.toMillis(at + promiseNanos - now) + " ms more)");

@@ -252,6 +252,11 @@ public final class LevelStore implements Closeable {
         return t == null ? 0 : io.quarkiverse.level2pc.core.Stamps.stampOf(t);
     }
 
+    /** Whether a catch-up hint for the transaction {@code gtrid} is on record (it committed here without some nodes). */
+    public boolean hasHint(Bytes gtrid) {
+        return db.get(hintKey(gtrid)) != null;
+    }
+
     /** Every catch-up hint on record. */
     public List<Codec.Hint> hints() {
         List<Codec.Hint> result = new ArrayList<>();

@@ -26,7 +26,11 @@ public final class PeerClient {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a peer says about itself. */
-    public record Hello(String node, String cluster, int protocol, long clock) {
+    /**
+     * What a peer says about itself: its name, cluster, protocol, clock reading (commit stamps) and whether
+     * it is current (quorum mode: a node catching up takes no part in writes; always true otherwise).
+     */
+    public record Hello(String node, String cluster, int protocol, long clock, boolean current) {
     }
 
     private final PeerTransport transport;
@@ -42,11 +46,19 @@ public final class PeerClient {
     }
 
     public Hello hello(URI peer) {
-        PeerResponse r = call(peer, PeerProtocol.HELLO, new byte[0]);
+        return hello(peer, false);
+    }
+
+    /**
+     * A heartbeat; with {@code askLease} (quorum mode) the answer is also the peer's promise not to commit
+     * without this node for twice {@code read-lease}.
+     */
+    public Hello hello(URI peer, boolean askLease) {
+        PeerResponse r = call(peer, PeerProtocol.HELLO, askLease ? PeerProtocol.ASK_LEASE : new byte[0]);
         try {
             JsonNode j = JSON.readTree(r.body());
             return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt(),
-                    j.path("clock").asLong(0));
+                    j.path("clock").asLong(0), j.path("current").asBoolean(true));
         } catch (java.io.IOException e) {
             throw new PeerUnavailableException("peer " + peer + " answered hello with something that is not JSON: " + r.bodyText());
         }
@@ -103,6 +115,14 @@ public final class PeerClient {
     /** Quorum mode: tells {@code peer} this node applied the hints {@code gtrids} it sent. */
     public void caughtUp(URI peer, List<io.quarkiverse.level2pc.core.Bytes> gtrids) {
         call(peer, PeerProtocol.CAUGHT_UP, Codec.encodeGtrids(gtrids));
+    }
+
+    /**
+     * Quorum mode: what a participant of the transaction {@code gtrid} knows of it (resolving a branch this
+     * node adopted while catching up): {@code IN_PROGRESS}, {@code COMMITTED} or {@code NO_RECORD}.
+     */
+    public String branchState(URI peer, io.quarkiverse.level2pc.core.Bytes gtrid) {
+        return call(peer, PeerProtocol.BRANCH_STATE, gtrid.unsafeArray()).bodyText().trim();
     }
 
     private static LocalNode.Completion completion(PeerResponse r) {

@@ -46,6 +46,7 @@ public final class PeerEndpoint {
                 case PeerProtocol.HELLO -> hello(request);
                 case PeerProtocol.CATCH_UP -> PeerResponse.ok(Codec.encodeCatchUp(local().catchUpFor(request.sender())));
                 case PeerProtocol.CAUGHT_UP -> caughtUp(request);
+                case PeerProtocol.BRANCH_STATE -> branchState(request);
                 case PeerProtocol.PREPARE -> prepare(request);
                 case PeerProtocol.COMMIT -> commit(request);
                 case PeerProtocol.ROLLBACK -> rollback(request);
@@ -80,26 +81,42 @@ public final class PeerEndpoint {
         }
     }
 
-    static String helloJson(String node, String cluster, long clock) {
+    static String helloJson(String node, String cluster, long clock, boolean current) {
         return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION
-                + ",\"clock\":" + clock + "}";
+                + ",\"clock\":" + clock + ",\"current\":" + current + "}";
     }
 
-    /** Answers a hello; in quorum mode the answer is also this node's promise to the caller (its read lease). */
+    /**
+     * Answers a hello. In quorum mode a hello that asks for a read lease makes the answer this node's promise
+     * to the caller, recorded before the answer leaves.
+     */
     private PeerResponse hello(PeerRequest request) {
         LocalNode n = node.get();
         java.util.function.Consumer<String> p = promise;
-        if (p != null) {
+        if (p != null && java.util.Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
             p.accept(request.sender());
         }
-        return PeerResponse.ok(helloJson(nodeName, clusterName, n == null || !n.isOpen() ? 0 : n.clockReading()));
+        return PeerResponse.ok(helloJson(nodeName, clusterName, n == null || !n.isOpen() ? 0 : n.clockReading(),
+                current.getAsBoolean()));
     }
 
     private volatile java.util.function.Consumer<String> promise;
+    private volatile java.util.function.BooleanSupplier current = () -> true;
 
-    /** Quorum mode: called with the sender of every answered hello, before the answer leaves. */
-    public void onHello(java.util.function.Consumer<String> promise) {
+    /**
+     * Quorum mode: {@code promise} is called with the sender of every answered hello that asks for a lease;
+     * {@code current} tells whether this node is current (answered in every hello).
+     */
+    public void quorumMode(java.util.function.Consumer<String> promise, java.util.function.BooleanSupplier current) {
         this.promise = promise;
+        this.current = current;
+    }
+
+    private PeerResponse branchState(PeerRequest request) {
+        if (request.body().length == 0 || request.body().length > BranchId.MAX_ID_LENGTH) {
+            throw new MalformedRequest("the body must be a global transaction id of 1.." + BranchId.MAX_ID_LENGTH + " bytes");
+        }
+        return PeerResponse.ok(local().branchState(io.quarkiverse.level2pc.core.Bytes.wrap(request.body().clone())));
     }
 
     private PeerResponse caughtUp(PeerRequest request) {
@@ -185,8 +202,11 @@ public final class PeerEndpoint {
 
     private PeerResponse recover(PeerRequest request) {
         LocalNode n = local();
+        // A branch this node adopted while catching up (quorum mode) is not the caller's to recover: the caller
+        // never enlisted this node, would find no log for it and presume abort. It is resolved with its
+        // participants (see branch-state).
         List<BranchId> mine = n.prepared().stream()
-                .filter(id -> request.sender().equals(n.coordinatorOf(id)))
+                .filter(id -> request.sender().equals(n.coordinatorOf(id)) && !n.isAdopted(id))
                 .toList();
         return PeerResponse.ok(Codec.encodeBranches(mine));
     }

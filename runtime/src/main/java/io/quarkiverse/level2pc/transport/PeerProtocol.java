@@ -16,6 +16,11 @@ package io.quarkiverse.level2pc.transport;
  *   catch-up  ""                        -> 200 catch-up answer (quorum mode: state of the keys the caller missed,
  *                                          branches prepared without it)
  *   caught-up transaction id list       -> 200 "DONE" (the caller applied those hints)
+ *   branch-state gtrid                  -> 200 "IN_PROGRESS" | "COMMITTED" | "NO_RECORD" (asked of a participant
+ *                                          of a transaction whose branch the caller adopted while catching up)
+ *
+ * A hello whose body is "lease" asks for a read lease (quorum mode): the answer promises not to commit
+ * without the caller for twice read-lease. The hello answer also carries "clock" and "current".
  * </pre>
  *
  * Version 2 added the commit stamp, participants and excluded count to the prepare record, the clock to
@@ -39,6 +44,9 @@ public final class PeerProtocol {
     public static final String OUTCOME = "outcome";
     public static final String CATCH_UP = "catch-up";
     public static final String CAUGHT_UP = "caught-up";
+    public static final String BRANCH_STATE = "branch-state";
+    /** Body of a hello that asks for a read lease. */
+    static final byte[] ASK_LEASE = "lease".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** Error of a second-phase call for a branch an operator committed by hand. */
     public static final String HEURISTIC_COMMIT = "heuristic commit";

@@ -149,8 +149,8 @@ class PeerClientTest {
 
     @Test
     void helloIsParsed() {
-        assertThat(answering(PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42))).hello(PEER))
-                .isEqualTo(new PeerClient.Hello("b", "c", PeerProtocol.VERSION, 42));
+        assertThat(answering(PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, false))).hello(PEER))
+                .isEqualTo(new PeerClient.Hello("b", "c", PeerProtocol.VERSION, 42, false));
     }
 
     @Test
