@@ -105,18 +105,34 @@ class FaultCampaignIT {
     private final Map<String, Integer> heuristicLinesSeen = new HashMap<>();
     private final AtomicReference<Boolean> adminInDoubt = new AtomicReference<>();
 
+    /** The node properties of this campaign (a subclass runs it in another mode). */
+    Map<String, String> nodeProperties() {
+        return NODE_PROPERTIES;
+    }
+
+    /** Rounds of the short run (without {@code -Dcampaign.rounds}). */
+    int shortRounds() {
+        return SHORT_ROUNDS;
+    }
+
+    /** The cluster's directory label under {@code target/cluster-runs}. */
+    String label() {
+        return "campaign";
+    }
+
     @Test
     void seededFaultCampaign() throws Exception {
         long seed = Long.getLong("campaign.seed", new SecureRandom().nextLong());
-        int rounds = Integer.getInteger("campaign.rounds", SHORT_ROUNDS);
+        int rounds = Integer.getInteger("campaign.rounds", shortRounds());
+        Map<String, String> nodeProperties = nodeProperties();
         List<CampaignFault> kinds = faultKinds(System.getProperty("campaign.faults"));
         System.out.printf("FaultCampaignIT seed=%d rounds=%d (replay: -Dcampaign.seed=%d -Dcampaign.rounds=%d%s)%n", seed, rounds,
                 seed, rounds, System.getProperty("campaign.faults") == null ? "" : " -Dcampaign.faults=" + System.getProperty("campaign.faults"));
         List<CampaignFault> schedule = schedule(new Random(seed), kinds, rounds);
         System.out.println("[campaign] faults by round: " + schedule);
-        System.out.println("[campaign] node properties: " + NODE_PROPERTIES);
+        System.out.println("[campaign] node properties: " + nodeProperties);
         long t0 = System.nanoTime();
-        try (ClusterProcesses c = ClusterProcesses.start("campaign", 3, NODE_PROPERTIES)) {
+        try (ClusterProcesses c = ClusterProcesses.start(label(), 3, nodeProperties)) {
             cluster = c;
             for (int r = 1; r <= rounds; r++) {
                 round(r, rounds, schedule.get(r - 1), new Random(seed + 0x9E3779B97F4A7C15L * r));

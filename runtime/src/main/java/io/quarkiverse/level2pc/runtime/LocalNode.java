@@ -404,7 +404,6 @@ public final class LocalNode implements Closeable {
                 adopt.putIfAbsent(r.branch(), r);
             }
         }
-        BranchId pseudo = new BranchId(0, Bytes.wrap(("catch-up/" + nodeName).getBytes(java.nio.charset.StandardCharsets.UTF_8)), Bytes.EMPTY);
         List<Codec.KeyState> apply = new java.util.ArrayList<>();
         List<Codec.PrepareRecord> adopted = new java.util.ArrayList<>();
         String busy = inLock(() -> {
@@ -430,15 +429,23 @@ public final class LocalNode implements Closeable {
                     return "local branch " + e.getKey() + " is committing one of the keys";
                 }
             }
-            // Adopted branches take their locks now; a key held by a local branch must be released first.
-            java.util.Set<Bytes> adoptedKeys = new java.util.HashSet<>();
-            adopted.forEach(r -> adoptedKeys.addAll(r.work().writes().keySet()));
-            Conflict c = participant.locks().tryLock(pseudo, adoptedKeys, java.util.Set.of());
+            // Adopted branches take their locks now (written and read keys, as on their source); a key held by a
+            // local branch must be released first. A dry run with the branches' own ids, so that restoring them
+            // below cannot fail half-way (two adopted branches may also conflict with each other).
+            Conflict c = null;
+            List<BranchId> tried = new java.util.ArrayList<>();
+            for (Codec.PrepareRecord r : adopted) {
+                c = participant.locks().tryLock(r.branch(), r.work().writes().keySet(), r.work().reads().keySet());
+                if (c != null) {
+                    break;
+                }
+                tried.add(r.branch());
+            }
+            tried.forEach(participant.locks()::release);
             if (c != null) {
-                return "the " + KeySpace.describe(c.key()) + " of a branch prepared without this node is held by local branch "
+                return "the " + KeySpace.describe(c.key()) + " of a branch prepared without this node is held by branch "
                         + c.holder();
             }
-            participant.locks().release(pseudo);
             for (Codec.PrepareRecord r : adopted) {
                 participant.restore(r.branch(), r.work()); // its record is written below, before anyone is told
                 preparedSince.put(r.branch(), System.currentTimeMillis());

@@ -41,6 +41,8 @@ public final class LevelStore implements Closeable {
     private static final byte[] FORMAT_VALUE = "1".getBytes(StandardCharsets.UTF_8);
 
     private final DB db;
+    /** The node this store belongs to (set by {@link #claimNodeName}): only a participant keeps catch-up hints. */
+    private volatile String nodeName;
     private final Path dir;
     private final WriteOptions writeOptions;
     private volatile boolean closed;
@@ -98,6 +100,7 @@ public final class LevelStore implements Closeable {
      * @return {@code null} if the names match (or the store was new), else the name the store belongs to
      */
     public String claimNodeName(String nodeName) {
+        this.nodeName = nodeName;
         byte[] key = KeySpace.metaKey(NODE_NAME);
         byte[] stored = db.get(key);
         if (stored == null) {
@@ -211,7 +214,9 @@ public final class LevelStore implements Closeable {
                     }
                 }
             }
-            if (quorum && work.excluded() > 0 && !work.writes().isEmpty()) {
+            // Kept by the transaction's participants only: a node that adopted the branch while catching up was
+            // itself left out, and nobody would ever clear a hint it kept.
+            if (quorum && work.excluded() > 0 && !work.writes().isEmpty() && work.participants().contains(nodeName)) {
                 batch.put(hintKey(id.gtrid()), Codec.encodeHint(new Codec.Hint(id.gtrid(), work.participants(), work.excluded(),
                         new ArrayList<>(work.writes().keySet()), List.of())));
             }
@@ -325,15 +330,22 @@ public final class LevelStore implements Closeable {
     }
 
     /**
-     * Deletes tombstones older than {@code cutoffMillis}; returns how many. Only called while the node is
-     * current: a tombstone is needed only to refuse a late prepare with an older stamp (bounded by the
-     * prepare timeout) and to tell a catch-up that the key was deleted later than what a source holds.
+     * Deletes tombstones older than {@code cutoffMillis} whose key no catch-up hint names; returns how many.
+     * Only called while the node is current: a tombstone is needed to refuse a late prepare with an older
+     * stamp (bounded by the prepare timeout), to tell a catch-up that the key was deleted later than what a
+     * source holds, and, while a hint names its key, to tell a node that missed the deletion.
      */
     public int sweepTombstones(long cutoffMillis) {
+        // A key a catch-up hint names keeps its tombstone until the hint is gone: the node that missed the
+        // deletion learns it from this tombstone, however long it was away.
+        java.util.Set<Bytes> hinted = new java.util.HashSet<>();
+        for (Codec.Hint h : hints()) {
+            hinted.addAll(h.keys());
+        }
         List<byte[]> old = new ArrayList<>();
         forEachWithPrefix(new byte[] { KeySpace.TOMBSTONE }, (key, value) -> {
             byte[] at = Codec.decodeValue(value).value();
-            if (at.length == 8 && java.nio.ByteBuffer.wrap(at).getLong() < cutoffMillis) {
+            if (at.length == 8 && java.nio.ByteBuffer.wrap(at).getLong() < cutoffMillis && !hinted.contains(Bytes.wrap(key))) {
                 old.add(tombstoneKey(key));
             }
         });

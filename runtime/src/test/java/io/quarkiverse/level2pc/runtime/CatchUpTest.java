@@ -385,13 +385,14 @@ class CatchUpTest {
         assertThat(c.store().loadPrepared()).isEmpty();
     }
 
-    // ---- e) a local branch holding a key makes the catch-up wait ------------------------------------
+    // ---- e) a local branch holding a key: the catch-up does not wait for it -----------------------------
 
     @Test
-    void aLocalBranchHoldingAKeyToUpdateMakesTheCatchUpWaitAndChangeNothing() {
+    void aPreparedLocalBranchHoldingAKeyDoesNotStopTheCatchUpAndItsLaterCommitSkipsTheOlderWrite() {
         LocalNode a = open("a");
         LocalNode c = open("c");
         long s0 = seed(a, c);
+        // Prepared on c before c was left out, decided elsewhere meanwhile (c has not heard yet).
         TxWork local = quorum(s0 + 5, List.of("b", "c"), 1, work().put(K1, value("local")));
         assertThat(c.prepare(T2, local)).isEqualTo(LocalNode.Vote.YES);
         prepareAndCommit(a, T1, quorum(s0 + 10, WITHOUT_C, 1, work().put(K1, value("v1")).put(K2, value("v1"))));
@@ -399,14 +400,35 @@ class CatchUpTest {
         Codec.CatchUp answer = a.catchUpFor("c");
         assertThat(answer.inFlight()).hasSize(1);
 
+        assertThat(c.applyCatchUp(List.of(answer))).isNull();
+
+        assertThat(str(c.store().get(K1))).isEqualTo("v1");
+        assertThat(str(c.store().get(K2))).isEqualTo("v1");
+        assertThat(c.prepared()).containsExactlyInAnyOrder(T2, T3);
+        assertThat(c.isWriteLocked(K1)).as("the local branch keeps its lock: reads of k1 still wait for it").isTrue();
+
+        assertThat(c.commit(T2)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(str(c.store().get(K1))).as("the local branch's older write is skipped").isEqualTo("v1");
+        assertThat(c.store().versionOf(K1)).isEqualTo(Stamps.version(s0 + 10, T1.gtrid()));
+    }
+
+    @Test
+    void aBranchPreparedWithoutThisNodeThatConflictsWithALocalBranchMakesTheCatchUpWaitAndChangeNothing() {
+        LocalNode a = open("a");
+        LocalNode c = open("c");
+        long s0 = seed(a, c);
+        TxWork local = quorum(s0 + 5, List.of("b", "c"), 1, work().put(K4, value("local")));
+        assertThat(c.prepare(T2, local)).isEqualTo(LocalNode.Vote.YES);
+        prepareAndCommit(a, T1, quorum(s0 + 10, WITHOUT_C, 1, work().put(K1, value("v1")).put(K2, value("v1"))));
+        assertThat(a.prepare(T3, quorum(s0 + 11, WITHOUT_C, 1, work().put(K4, value("v4"))))).isEqualTo(LocalNode.Vote.YES);
+        Codec.CatchUp answer = a.catchUpFor("c");
+
         String reason = c.applyCatchUp(List.of(answer));
 
-        assertThat(reason).isNotNull().contains("k1").contains(T2.toString());
+        assertThat(reason).isNotNull().contains("k4").contains(T2.toString());
         assertThat(str(c.store().get(K1))).isEqualTo("v0");
         assertThat(str(c.store().get(K2))).as("all or nothing").isEqualTo("v0");
         assertThat(c.prepared()).containsExactly(T2);
-        assertThat(c.isWriteLocked(K4)).as("the in-flight branch was not adopted").isFalse();
-        assertThat(c.isWriteLocked(K2)).as("no lock of the catch-up is left behind").isFalse();
         assertThat(c.store().loadPrepared()).extracting(Codec.PrepareRecord::branch).containsExactly(T2);
 
         assertThat(c.rollback(T2)).isEqualTo(LocalNode.Completion.DONE);
@@ -574,6 +596,11 @@ class CatchUpTest {
         }
         prepareAndCommit(a, T2, quorum(s0 + 2, WITHOUT_C, 1, work().delete(K2)));
 
+        assertThat(a.store().sweepTombstones(Long.MAX_VALUE)).as("c has not caught up: hinted keys keep their tombstones")
+                .isZero();
+        a.caughtUp("c", List.of(T1.gtrid(), T2.gtrid()));
+        assertThat(a.store().hints()).isEmpty();
+
         assertThat(a.store().sweepTombstones(before)).as("nothing was deleted before 'before'").isZero();
         assertThat(a.store().tombstoneOf(K1)).isNotNull();
 
@@ -583,7 +610,6 @@ class CatchUpTest {
         assertThat(a.store().stampOf(K1)).as("the deletion's stamp is gone with it").isZero();
         assertThat(a.store().tombstoneOf(K2)).isEqualTo(Stamps.version(s0 + 2, T2.gtrid()));
         assertThat(str(a.store().get(K3))).as("live keys are not swept").isEqualTo("v0");
-        assertThat(a.store().hints()).as("hints are not swept").hasSize(2);
 
         assertThat(a.store().sweepTombstones(Long.MAX_VALUE)).isEqualTo(1);
         assertThat(a.store().tombstoneOf(K2)).isNull();

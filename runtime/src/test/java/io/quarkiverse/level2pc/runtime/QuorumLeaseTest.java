@@ -32,8 +32,12 @@ class QuorumLeaseTest {
     /** Starts away from 0: nanoTime has an arbitrary origin. */
     private final AtomicLong now = new AtomicLong(7_000_000 * MS);
 
+    /** A lease of node a in a cluster of four (a, b, c, d), started long before the test's origin. */
     private QuorumLease lease(int required) {
-        return new QuorumLease("a", required, LEASE, now::get);
+        now.set(at(-60_000));
+        QuorumLease l = new QuorumLease("a", required, 4, LEASE, now::get);
+        now.set(at(0));
+        return l;
     }
 
     /** The fake clock's time {@code ms} milliseconds after the test's origin. */
@@ -361,7 +365,7 @@ class QuorumLeaseTest {
 
     @Test
     void leasesAndPromisesSurviveTheNanosecondClockWrappingAround() {
-        QuorumLease l = new QuorumLease("a", 2, LEASE, now::get);
+        QuorumLease l = new QuorumLease("a", 2, 4, LEASE, now::get);
         long origin = Long.MAX_VALUE - 300 * MS;
         now.set(origin + 10 * MS);
         l.granted(B, origin);
@@ -378,5 +382,38 @@ class QuorumLeaseTest {
         assertThat(l.grantors()).containsExactly(C);
         now.set(origin + 2010 * MS);
         assertThat(l.promisedOutside(List.of("a"))).isEmpty();
+    }
+
+    @Test
+    void forTwoLeasesAfterItStartedANodeCountsAsHavingPromisedEveryNodeLeftOut() {
+        setTime(0);
+        QuorumLease l = new QuorumLease("a", 1, 3, LEASE, now::get); // a, b, c; promises lived only in memory
+        l.granted(B, at(0));
+        assertThat(l.caughtUp(l.epoch())).isTrue();
+
+        assertThat(l.promisedOutside(List.of("a", "b"))).singleElement().asString().startsWith("every node left out")
+                .contains("may have promised them before");
+        assertThat(l.promisedOutside(List.of("a", "b", "c"))).as("nobody left out").isEmpty();
+        assertThatThrownBy(() -> l.checkPrepare(quorumWork("a", "b"))).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("every node left out");
+
+        setTime(1999);
+        assertThat(l.promisedOutside(List.of("a", "b"))).hasSize(1);
+        setTime(2000);
+        l.granted(B, at(2000));
+        assertThat(l.promisedOutside(List.of("a", "b"))).isEmpty();
+    }
+
+    @Test
+    void droppingTheGrantsEndsTheLeaseAndTheCurrentFlag() {
+        QuorumLease l = readableLease();
+        long before = l.epoch();
+
+        l.dropGrants();
+
+        assertThat(l.leaseHeld()).isFalse();
+        assertThat(l.isCurrent()).isFalse();
+        assertThat(l.grantors()).isEmpty();
+        assertThat(l.epoch()).isGreaterThan(before);
     }
 }
