@@ -106,7 +106,7 @@ class FaultCampaignIT {
     private final AtomicReference<Boolean> adminInDoubt = new AtomicReference<>();
 
     /** The node properties of this campaign (a subclass runs it in another mode). */
-    Map<String, String> nodeProperties() {
+    Map<String, String> campaignNodeProperties() {
         return NODE_PROPERTIES;
     }
 
@@ -124,7 +124,7 @@ class FaultCampaignIT {
     void seededFaultCampaign() throws Exception {
         long seed = Long.getLong("campaign.seed", new SecureRandom().nextLong());
         int rounds = Integer.getInteger("campaign.rounds", shortRounds());
-        Map<String, String> nodeProperties = nodeProperties();
+        Map<String, String> nodeProperties = campaignNodeProperties();
         List<CampaignFault> kinds = faultKinds(System.getProperty("campaign.faults"));
         System.out.printf("FaultCampaignIT seed=%d rounds=%d (replay: -Dcampaign.seed=%d -Dcampaign.rounds=%d%s)%n", seed, rounds,
                 seed, rounds, System.getProperty("campaign.faults") == null ? "" : " -Dcampaign.faults=" + System.getProperty("campaign.faults"));

@@ -19,7 +19,7 @@ class QuorumFaultCampaignIT extends FaultCampaignIT {
     static final int QUORUM_SHORT_ROUNDS = SHORT_ROUNDS; // one per fault kind
 
     @Override
-    Map<String, String> nodeProperties() {
+    Map<String, String> campaignNodeProperties() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("quarkus.level-2pc.min-consensus", "1");
         p.put("quarkus.level-2pc.read-lease", "1s");
