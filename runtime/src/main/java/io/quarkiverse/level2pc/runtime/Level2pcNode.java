@@ -331,10 +331,13 @@ public class Level2pcNode implements Cluster {
     /** Recomputes readiness and fires ClusterReady / ClusterNotReady on a change. */
     private void readinessChanged() {
         LocalNode n = node;
-        String why = notWritableBecause(n);
-        boolean now = why == null;
         Object event = null;
+        boolean now;
         synchronized (readiness) {
+            // Evaluated under the lock: hellos to different peers finish on different threads, and a stale
+            // evaluation applied after a fresh one would leave the node not ready with nothing left to fix it.
+            String why = notWritableBecause(n);
+            now = why == null;
             if (lease != null) {
                 readiness.notifyAll(); // readers wait for the lease, which changes without a readiness change
             }
