@@ -43,8 +43,8 @@ import io.smallrye.certs.Format;
  * <li>a {@link RestPeerTransport} trusting the generated certificate runs hello, prepare and commit;</li>
  * <li>one with the JDK's default trust cannot reach the node ({@link PeerUnavailableException}), and
  * nothing reaches the store;</li>
- * <li>the transport the extension produces (no SSLContext of the test's) reaches the node: it trusts
- * the named TLS configuration's trust store.</li>
+ * <li>the transport the extension produces (the Vert.x one, no SSLContext of the test's) reaches the
+ * node: it trusts the named TLS configuration's trust store.</li>
  * </ul>
  */
 public class TlsPeerTransportTest {
@@ -149,7 +149,7 @@ public class TlsPeerTransportTest {
     @Test
     void theProducedTransportTrustsTheNamedTlsConfiguration() {
         PeerTransport produced = Arc.container().instance(PeerTransport.class).get();
-        assertThat(produced).isInstanceOf(RestPeerTransport.class);
+        assertThat(produced).isInstanceOf(io.quarkiverse.level2pc.transport.VertxPeerTransport.class);
         // It signs with the node's own secret and cluster name: a full round trip proves all three.
         PeerClient client = new PeerClient(produced, "coordinator-x");
         BranchId b = branch("produced");

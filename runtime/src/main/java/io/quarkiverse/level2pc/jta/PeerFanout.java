@@ -76,12 +76,20 @@ final class PeerFanout {
             if (s.commit != null) {
                 BranchId id = s.branch;
                 s.commit.whenComplete((c, failure) -> {
-                    if (failure == null) {
-                        acknowledged.accept(uri);
+                    Runnable done = () -> {
+                        if (failure == null) {
+                            acknowledged.accept(uri);
+                        } else {
+                            org.jboss.logging.Logger.getLogger(PeerFanout.class).warnf(
+                                    "Commit of %s on peer %s failed (%s); this node resends it (its decision is kept)", id, uri,
+                                    failure.getCause() != null ? failure.getCause().getMessage() : failure.getMessage());
+                        }
+                    };
+                    // Acknowledging writes to the store: never on a transport's event loop.
+                    if (io.vertx.core.Context.isOnEventLoopThread()) {
+                        executor.execute(done);
                     } else {
-                        org.jboss.logging.Logger.getLogger(PeerFanout.class).warnf(
-                                "Commit of %s on peer %s failed (%s); this node resends it (its decision is kept)", id, uri,
-                                failure.getCause() != null ? failure.getCause().getMessage() : failure.getMessage());
+                        done.run();
                     }
                 });
             }
@@ -118,7 +126,7 @@ final class PeerFanout {
                 URI peer = e.getKey();
                 BranchId id = s.branch;
                 TxWork finalWork = w;
-                s.prepare = CompletableFuture.supplyAsync(() -> client.prepare(peer, id, finalWork), executor);
+                s.prepare = client.prepareAsync(peer, id, finalWork, executor);
             }
         }
     }
@@ -136,7 +144,7 @@ final class PeerFanout {
             if (s.prepare != null && s.commit == null) {
                 URI peer = e.getKey();
                 BranchId id = s.branch;
-                s.commit = CompletableFuture.supplyAsync(() -> client.commit(peer, id), executor);
+                s.commit = client.commitAsync(peer, id, executor);
             }
         }
     }
@@ -164,7 +172,7 @@ final class PeerFanout {
                 URI peer = e.getKey();
                 BranchId id = s.branch;
                 s.rollback = s.prepare.handle((vote, failure) -> null)
-                        .thenApplyAsync(ignored -> client.rollback(peer, id), executor);
+                        .thenCompose(ignored -> client.rollbackAsync(peer, id, executor));
             }
         }
     }

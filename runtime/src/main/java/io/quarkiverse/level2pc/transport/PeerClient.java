@@ -65,13 +65,41 @@ public final class PeerClient {
     }
 
     public LocalNode.Vote prepare(URI peer, BranchId id, TxWork work) {
-        PeerResponse r = call(peer, PeerProtocol.PREPARE, Codec.encodePrepare(id, work));
+        return vote(peer, call(peer, PeerProtocol.PREPARE, Codec.encodePrepare(id, work)));
+    }
+
+    /** {@link #prepare} without blocking a thread while it is under way (see {@link PeerTransport#sendAsync}). */
+    public java.util.concurrent.CompletableFuture<LocalNode.Vote> prepareAsync(URI peer, BranchId id, TxWork work,
+            java.util.concurrent.Executor executor) {
+        return callAsync(peer, PeerProtocol.PREPARE, Codec.encodePrepare(id, work), executor).thenApply(r -> vote(peer, r));
+    }
+
+    /** {@link #commit} without blocking a thread while it is under way. */
+    public java.util.concurrent.CompletableFuture<LocalNode.Completion> commitAsync(URI peer, BranchId id,
+            java.util.concurrent.Executor executor) {
+        return callAsync(peer, PeerProtocol.COMMIT, commitBody(id), executor).thenApply(PeerClient::completion);
+    }
+
+    /** {@link #rollback} without blocking a thread while it is under way. */
+    public java.util.concurrent.CompletableFuture<LocalNode.Completion> rollbackAsync(URI peer, BranchId id,
+            java.util.concurrent.Executor executor) {
+        return callAsync(peer, PeerProtocol.ROLLBACK, Codec.encodeBranch(id), executor).thenApply(PeerClient::completion);
+    }
+
+    private static LocalNode.Vote vote(URI peer, PeerResponse r) {
         String vote = r.bodyText();
         return switch (vote) {
             case PeerProtocol.VOTE_YES -> LocalNode.Vote.YES;
             case PeerProtocol.VOTE_READ_ONLY -> LocalNode.Vote.READ_ONLY;
             default -> throw new Level2pcException("peer " + peer + " answered prepare with '" + vote + "'");
         };
+    }
+
+    private static byte[] commitBody(BranchId id) {
+        byte[] b = Codec.encodeBranch(id);
+        byte[] body = new byte[b.length + 1];
+        System.arraycopy(b, 0, body, 1, b.length);
+        return body;
     }
 
     public LocalNode.Completion commitOnePhase(URI peer, BranchId id, TxWork work) {
@@ -83,10 +111,7 @@ public final class PeerClient {
     }
 
     public LocalNode.Completion commit(URI peer, BranchId id) {
-        byte[] b = Codec.encodeBranch(id);
-        byte[] body = new byte[b.length + 1];
-        System.arraycopy(b, 0, body, 1, b.length);
-        return completion(call(peer, PeerProtocol.COMMIT, body));
+        return completion(call(peer, PeerProtocol.COMMIT, commitBody(id)));
     }
 
     public LocalNode.Completion rollback(URI peer, BranchId id) {
@@ -134,7 +159,16 @@ public final class PeerClient {
      * second-phase calls turn into {@link LocalNode.Completion#UNKNOWN}.
      */
     private PeerResponse call(URI peer, String operation, byte[] body) {
-        PeerResponse r = transport.send(peer, new PeerRequest(self, operation, body));
+        return check(peer, operation, transport.send(peer, new PeerRequest(self, operation, body)));
+    }
+
+    private java.util.concurrent.CompletableFuture<PeerResponse> callAsync(URI peer, String operation, byte[] body,
+            java.util.concurrent.Executor executor) {
+        return transport.sendAsync(peer, new PeerRequest(self, operation, body), executor).thenApply(r -> check(peer, operation, r));
+    }
+
+    /** Maps every non-success status to an exception (see {@link #call}). */
+    private static PeerResponse check(URI peer, String operation, PeerResponse r) {
         int s = r.status();
         if (s == 200 || (s == 404 && !PeerProtocol.HELLO.equals(operation) && isUnknownBranch(r))) {
             return r;

@@ -3,8 +3,9 @@ package io.quarkiverse.level2pc.transport;
 import java.net.URI;
 
 /**
- * How a node reaches its peers. The default is {@link RestPeerTransport} (HTTP, authenticated with the
- * cluster secret). An application replaces it by declaring its own CDI bean implementing this
+ * How a node reaches its peers. The default is {@link VertxPeerTransport} (HTTP through the Vert.x
+ * client, authenticated with the cluster secret); {@link RestPeerTransport} does the same with the JDK's
+ * {@code HttpClient}. An application replaces it by declaring its own CDI bean implementing this
  * interface (the default one is a {@code @DefaultBean}).
  *
  * <p>
@@ -15,4 +16,16 @@ import java.net.URI;
 public interface PeerTransport {
 
     PeerResponse send(URI peer, PeerRequest request);
+
+    /**
+     * {@link #send} without waiting: the returned future completes with the response, or exceptionally with
+     * a {@link io.quarkiverse.level2pc.PeerUnavailableException}. A coordinator sends each phase to all its
+     * peers this way. By default {@code send} runs on {@code executor}; a transport that can issue requests
+     * without blocking a thread (the default one) overrides it. Callers must not block in callbacks run on
+     * the completing thread.
+     */
+    default java.util.concurrent.CompletableFuture<PeerResponse> sendAsync(URI peer, PeerRequest request,
+            java.util.concurrent.Executor executor) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> send(peer, request), executor);
+    }
 }

@@ -24,14 +24,27 @@ public class PeerTransportProducer {
     @Produces
     @Singleton
     @DefaultBean
-    PeerTransport restTransport(Level2pcConfig config, TlsConfigurationRegistry tls) {
+    PeerTransport restTransport(Level2pcConfig config, TlsConfigurationRegistry tls, io.vertx.core.Vertx vertx) {
         PeerAuth auth = new PeerAuth(config.clusterSecret().orElse(""), config.authWindow(), Clock.systemUTC());
-        return new RestPeerTransport(auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
-                sslContext(config, tls));
+        return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
+                tlsConfiguration(config, tls));
     }
 
-    /** The TLS configuration named by {@code tls-configuration-name}, else the default one, else none. */
-    static SSLContext sslContext(Level2pcConfig config, TlsConfigurationRegistry registry) {
+    void close(@jakarta.enterprise.inject.Disposes PeerTransport transport) {
+        if (transport instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // shutting down: nothing to do
+            }
+        }
+    }
+
+    /**
+     * The TLS configuration named by {@code tls-configuration-name}, else the default one; {@code null} when
+     * there is none or it configures no store (the JVM's default trust then applies to HTTPS peers).
+     */
+    static TlsConfiguration tlsConfiguration(Level2pcConfig config, TlsConfigurationRegistry registry) {
         Optional<TlsConfiguration> tls = config.tlsConfigurationName().isPresent()
                 ? registry.get(config.tlsConfigurationName().get())
                 : registry.getDefault();
@@ -43,8 +56,17 @@ public class PeerTransportProducer {
         if (tls.isEmpty() || tls.get().getTrustStore() == null && tls.get().getKeyStore() == null && !tls.get().isTrustAll()) {
             return null;
         }
+        return tls.get();
+    }
+
+    /** The {@link SSLContext} of {@link #tlsConfiguration} (for a {@link RestPeerTransport}), or {@code null}. */
+    static SSLContext sslContext(Level2pcConfig config, TlsConfigurationRegistry registry) {
+        TlsConfiguration tls = tlsConfiguration(config, registry);
+        if (tls == null) {
+            return null;
+        }
         try {
-            return tls.get().createSSLContext();
+            return tls.createSSLContext();
         } catch (Exception e) {
             throw new IllegalStateException("cannot create the TLS context for peer calls: " + e.getMessage(), e);
         }

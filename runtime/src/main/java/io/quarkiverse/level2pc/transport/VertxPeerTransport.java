@@ -1,0 +1,144 @@
+package io.quarkiverse.level2pc.transport;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.quarkiverse.level2pc.PeerUnavailableException;
+import io.quarkus.tls.TlsConfiguration;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+
+/**
+ * The default {@link PeerTransport}: HTTP/1.1 with keep-alive through the Vert.x HTTP client of the
+ * application's Vert.x instance (non-blocking, on its event loops), every request signed by
+ * {@link PeerAuth}. {@link #sendAsync} issues a request without occupying a thread while it is under
+ * way, so a transaction's calls to all its peers cost no thread hand-off but the answer's; HTTPS
+ * peers use the trust and key stores of the configured Quarkus TLS configuration.
+ */
+public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
+
+    /** Connections kept per peer: enough for one request in flight per concurrent transaction. */
+    static final int MAX_CONNECTIONS_PER_PEER = 128;
+
+    private final HttpClient http;
+    private final PeerAuth auth;
+    private final Duration timeout;
+    private final String cluster;
+
+    /**
+     * @param tls the TLS configuration for HTTPS peers, or {@code null} (the JVM's default trust)
+     */
+    public VertxPeerTransport(Vertx vertx, PeerAuth auth, String cluster, Duration connectTimeout, Duration requestTimeout,
+            TlsConfiguration tls) {
+        HttpClientOptions o = new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_1_1)
+                .setKeepAlive(true)
+                .setMaxPoolSize(MAX_CONNECTIONS_PER_PEER)
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .setName("level-2pc-peers");
+        if (tls != null) {
+            if (tls.getTrustStoreOptions() != null) {
+                o.setTrustOptions(tls.getTrustStoreOptions());
+            }
+            if (tls.getKeyStoreOptions() != null) {
+                o.setKeyCertOptions(tls.getKeyStoreOptions());
+            }
+            o.setTrustAll(tls.isTrustAll());
+            if (tls.getHostnameVerificationAlgorithm().map("NONE"::equalsIgnoreCase).orElse(false)) {
+                o.setVerifyHost(false);
+            }
+        }
+        this.http = vertx.createHttpClient(o);
+        this.auth = auth;
+        this.timeout = requestTimeout;
+        this.cluster = cluster;
+    }
+
+    @Override
+    public CompletableFuture<PeerResponse> sendAsync(URI peer, PeerRequest request, Executor executor) {
+        String path = PeerProtocol.PATH_PREFIX + request.operation();
+        RequestOptions ro = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(peer.getHost())
+                .setPort(peer.getPort())
+                .setSsl("https".equals(peer.getScheme()))
+                .setURI(path)
+                .setTimeout(timeout.toMillis())
+                .putHeader("Content-Type", "application/octet-stream")
+                .putHeader(PeerProtocol.HEADER_CLUSTER, cluster)
+                .putHeader(PeerProtocol.HEADER_PROTOCOL, Integer.toString(PeerProtocol.VERSION));
+        for (Map.Entry<String, String> h : auth.sign("POST", path, request.sender(), request.body()).entrySet()) {
+            ro.putHeader(h.getKey(), h.getValue());
+        }
+        CompletableFuture<PeerResponse> result = new CompletableFuture<>();
+        http.request(ro)
+                .compose(req -> req.send(Buffer.buffer(request.body())))
+                .compose(resp -> resp.body().map(b -> new PeerResponse(resp.statusCode(), b.getBytes())))
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        result.complete(ar.result());
+                    } else {
+                        result.completeExceptionally(unavailable(peer, request.operation(), ar.cause()));
+                    }
+                });
+        return result;
+    }
+
+    @Override
+    public PeerResponse send(URI peer, PeerRequest request) {
+        if (Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("a blocking peer call on a Vert.x event loop thread (" + Thread.currentThread().getName()
+                    + "); call sendAsync there");
+        }
+        CompletableFuture<PeerResponse> f = sendAsync(peer, request, Runnable::run);
+        try {
+            // The request's own timeout fails the future first; this bound only guards against a lost callback.
+            return f.get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): " + e.getCause(),
+                    e.getCause());
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new PeerUnavailableException("peer " + peer + " did not answer " + request.operation() + " within " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PeerUnavailableException("interrupted while calling peer " + peer, e);
+        }
+    }
+
+    /** The failure of a call, in the words {@link RestPeerTransport} uses (the coordinator's errors name the peer). */
+    static PeerUnavailableException unavailable(URI peer, String operation, Throwable cause) {
+        if (cause instanceof PeerUnavailableException p) {
+            return p;
+        }
+        if (cause instanceof java.net.ConnectException) {
+            return new PeerUnavailableException("peer " + peer + " is unreachable (" + operation + "): connection refused", cause);
+        }
+        if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
+            // Vert.x fails a request without an answer within its timeout with its own TimeoutException kinds.
+            return new PeerUnavailableException("peer " + peer + " did not answer " + operation + " within the request timeout"
+                    + " (quarkus.level-2pc.prepare-timeout): " + cause.getMessage(), cause);
+        }
+        return new PeerUnavailableException("peer " + peer + " is unreachable (" + operation + "): " + cause, cause);
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+}
