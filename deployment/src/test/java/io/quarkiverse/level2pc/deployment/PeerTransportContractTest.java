@@ -102,6 +102,55 @@ public abstract class PeerTransportContractTest {
         return v == null ? null : new String(v.value(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /**
+     * Many callers at once, blocking and non-blocking: every call gets its own, complete answer (a
+     * transport that reuses connections must never hand one call's answer, or an empty one, to another).
+     */
+    @Test
+    void concurrentCallsEachGetTheirOwnCompleteAnswer() throws Exception {
+        int threads = 16;
+        int calls = 60;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        // Where a transport without non-blocking calls runs them (PeerTransport.sendAsync's default).
+        java.util.concurrent.ExecutorService async = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    PeerClient c = client();
+                    int ok = 0;
+                    for (int i = 0; i < calls; i++) {
+                        BranchId b = branch("concurrent-" + thread + "-" + i);
+                        if (i % 3 == 0) {
+                            assertThat(c.hello(participant()).node()).isEqualTo(NODE);
+                        } else if (i % 3 == 1) {
+                            assertThat(c.prepareAsync(participant(), b, write(COORDINATOR, "c-" + thread + "-" + i, "v"), async)
+                                    .get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(LocalNode.Vote.YES);
+                            assertThat(c.rollbackAsync(participant(), b, async).get(30, java.util.concurrent.TimeUnit.SECONDS))
+                                    .isEqualTo(LocalNode.Completion.DONE);
+                        } else {
+                            assertThat(c.prepare(participant(), b, write(COORDINATOR, "c-" + thread + "-" + i, "v")))
+                                    .isEqualTo(LocalNode.Vote.YES);
+                            assertThat(c.commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+                        }
+                        ok++;
+                    }
+                    return ok;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> r : results) {
+                assertThat(r.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(calls);
+            }
+        } finally {
+            pool.shutdownNow();
+            async.shutdownNow();
+        }
+        assertThat(committedValue("c-0-2")).isEqualTo("v");
+        assertThat(committedValue("c-0-1")).as("rolled back").isNull();
+        assertThat(local().prepared()).as("nothing left prepared").isEmpty();
+    }
+
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
         PeerClient.Hello hello = client().hello(participant());

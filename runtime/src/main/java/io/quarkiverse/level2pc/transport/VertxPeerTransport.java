@@ -32,7 +32,12 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
     /** Connections kept per peer: enough for one request in flight per concurrent transaction. */
     static final int MAX_CONNECTIONS_PER_PEER = 128;
 
+    /** How many event loops the peer calls of one node are spread over. */
+    static final int EVENT_LOOPS = 2;
+
     private final HttpClient http;
+    private final Context[] contexts;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
     private final PeerAuth auth;
     private final Duration timeout;
     private final String cluster;
@@ -61,6 +66,11 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
             }
         }
         this.http = vertx.createHttpClient(o);
+        // Event-loop contexts the requests are spread over (created off any Vert.x thread: one per event loop).
+        this.contexts = new Context[EVENT_LOOPS];
+        for (int i = 0; i < contexts.length; i++) {
+            contexts[i] = ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext();
+        }
         this.auth = auth;
         this.timeout = requestTimeout;
         this.cluster = cluster;
@@ -83,7 +93,9 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
             ro.putHeader(h.getKey(), h.getValue());
         }
         CompletableFuture<PeerResponse> result = new CompletableFuture<>();
-        http.request(ro)
+        // The whole exchange runs on one event loop: chained from another thread, a step could attach its
+        // handler after the event loop already delivered the response, and read an empty body.
+        contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(v -> http.request(ro)
                 .compose(req -> req.send(Buffer.buffer(request.body())))
                 .compose(resp -> resp.body().map(b -> new PeerResponse(resp.statusCode(), b.getBytes())))
                 .onComplete(ar -> {
@@ -92,7 +104,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
                     } else {
                         result.completeExceptionally(unavailable(peer, request.operation(), ar.cause()));
                     }
-                });
+                }));
         return result;
     }
 
