@@ -414,8 +414,17 @@ public class Level2pcNode implements Cluster {
 
     @Override
     public WriteSet awaitWritable() {
-        awaitCondition(() -> ready, () -> "level-2pc node '" + config.nodeName() + "' is not ready for writes after "
-                + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")"
+        // Quorum mode: a write that meets a peer just gone waits for the promises to it to run out (at most
+        // 2 x read-lease after its last heartbeat) rather than failing; ready-timeout bounds it if longer.
+        java.time.Duration bound = config.readyTimeout();
+        java.time.Duration promises = config.readLease().multipliedBy(2).plus(config.heartbeatInterval());
+        if (lease != null && promises.compareTo(bound) > 0) {
+            bound = promises;
+        }
+        java.time.Duration waited = bound;
+        awaitCondition(() -> ready, bound, () -> "level-2pc node '" + config.nodeName() + "' is not ready for writes after "
+                + (waited.equals(config.readyTimeout()) ? "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")"
+                        : waited + " (2 x quarkus.level-2pc.read-lease + heartbeat-interval, longer than ready-timeout)")
                 + (monitor == null ? "" : ": " + monitor.connectedCount() + " of " + peers.size()
                         + " peers connected, " + monitor.required() + " needed (min-consensus); " + monitor.describeMissing())
                 + (lease == null ? "" : "; " + notReadyReason()));
@@ -440,7 +449,7 @@ public class Level2pcNode implements Cluster {
         LocalNode n = awaitReady();
         QuorumLease l = lease;
         if (l != null && !l.readable()) {
-            awaitCondition(l::readable, () -> "level-2pc node '" + config.nodeName() + "' cannot serve reads after"
+            awaitCondition(l::readable, config.readyTimeout(), () -> "level-2pc node '" + config.nodeName() + "' cannot serve reads after"
                     + " quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + "): " + quorumState()
                     + " (quorum mode: a node reads only while at least min-consensus peers answer its heartbeats,"
                     + " quarkus.level-2pc.read-lease; " + monitor.describeMissing() + ")");
@@ -449,8 +458,9 @@ public class Level2pcNode implements Cluster {
     }
 
     /** Waits on the readiness monitor until {@code condition} holds, bounded by {@code ready-timeout}. */
-    private void awaitCondition(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> failure) {
-        long deadline = System.nanoTime() + config.readyTimeout().toNanos();
+    private void awaitCondition(java.util.function.BooleanSupplier condition, java.time.Duration bound,
+            java.util.function.Supplier<String> failure) {
+        long deadline = System.nanoTime() + bound.toNanos();
         synchronized (readiness) {
             while (!condition.getAsBoolean()) {
                 long left = deadline - System.nanoTime();

@@ -140,7 +140,10 @@ public interface Level2pcConfig {
 
     /**
      * How long a write waits for the node to become ready (store open, prepared branches restored,
-     * enough peers connected for `min-consensus`) before failing with `NotReadyException`.
+     * enough peers connected for `min-consensus`) before failing with `NotReadyException`. In quorum mode
+     * a write waits at least 2 × `read-lease` + `heartbeat-interval`: long enough for the promises to a
+     * peer that just went away to run out, after which it commits without that peer. A read in quorum
+     * mode waits this long for the node's read lease.
      */
     @WithDefault("2s")
     Duration readyTimeout();
