@@ -245,12 +245,19 @@ public final class LocalNode implements Closeable {
      * @throws ConflictException when the vote is NO
      */
     public Vote prepare(BranchId id, TxWork work) {
+        java.util.function.Supplier<Step> attempt;
         if (work.isQuorum()) {
             clock.observe(work.stamp());
-            prepareGuard.accept(work);
+            // Checked under the node lock, on every attempt, together with the locking: a promise given between
+            // the check and the locking would otherwise let a node turn current without seeing this branch.
+            attempt = () -> {
+                prepareGuard.accept(work);
+                return participant.prepare(id, work, versions);
+            };
+        } else {
+            attempt = () -> participant.prepare(id, work, versions);
         }
-        Step step = prepareLockWait.isZero() ? inLock(() -> participant.prepare(id, work, versions))
-                : awaitLocksThen(id, () -> participant.prepare(id, work, versions), prepareLockWait, false);
+        Step step = prepareLockWait.isZero() ? inLock(attempt) : awaitLocksThen(id, attempt, prepareLockWait, false);
         if (step instanceof Step.PersistThenVoteYes p) {
             if (!p.alreadyDurable()) {
                 try {

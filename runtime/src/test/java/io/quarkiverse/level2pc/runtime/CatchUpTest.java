@@ -581,6 +581,43 @@ class CatchUpTest {
         assertThat(checked).as("full-replication work is not guarded").hasValue(1);
     }
 
+    /**
+     * A prepare that waits for a lock checks the guard again on every attempt, under the node lock: a
+     * promise given while it waited (here: the guard starts refusing) stops it, so a node that catches up
+     * right after its promise never misses a branch that was still waiting to lock.
+     */
+    @Test
+    void aPrepareWaitingForALockChecksTheGuardAgainBeforeItLocks() throws Exception {
+        LocalNode c = open("c");
+        c.prepareLockWait(java.time.Duration.ofSeconds(10));
+        java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicInteger checked = new AtomicInteger();
+        c.prepareGuard(w -> {
+            checked.incrementAndGet();
+            if (refuse.get()) {
+                throw new io.quarkiverse.level2pc.ConflictException("promised c's peer not to commit without it");
+            }
+        });
+        long s0 = c.nextStamp();
+        assertThat(c.prepare(T1, quorum(s0 + 1, ALL, 0, work().put(K1, value("holder"))))).isEqualTo(LocalNode.Vote.YES);
+        java.util.concurrent.CompletableFuture<LocalNode.Vote> waiting = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> c.prepare(T2, quorum(s0 + 2, WITHOUT_C, 1, work().put(K1, value("late")))));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (checked.get() < 2 && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // T2's first attempt passed the guard and met T1's lock
+        }
+        assertThat(checked.get()).as("T2's first attempt checked the guard").isEqualTo(2);
+
+        refuse.set(true); // the promise, given while T2 waits for k1
+        assertThat(c.rollback(T1)).isEqualTo(LocalNode.Completion.DONE);
+
+        assertThatThrownBy(() -> waiting.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(io.quarkiverse.level2pc.ConflictException.class);
+        assertThat(checked.get()).as("checked again once k1 was free").isGreaterThanOrEqualTo(3);
+        assertThat(c.prepared()).isEmpty();
+        assertThat(c.isWriteLocked(K1)).isFalse();
+    }
+
     // ---- g) tombstones are swept after a while ----------------------------------------------------------
 
     @Test
