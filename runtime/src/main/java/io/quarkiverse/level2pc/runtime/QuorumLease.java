@@ -87,11 +87,9 @@ public final class QuorumLease {
         }
     }
 
-    /** The peer stopped answering: its grant is not renewed (it still counts until it runs out). */
+    /** The lease ran out: not current until a catch-up that starts after this finishes. */
     private void lapsed() {
-        if (current) {
-            current = false;
-        }
+        current = false;
         epoch++;
     }
 

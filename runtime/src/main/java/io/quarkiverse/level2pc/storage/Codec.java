@@ -198,10 +198,7 @@ public final class Codec {
             for (PrepareRecord r : c.inFlight()) {
                 writeBytes(out, encodePrepare(r.branch(), r.work()));
             }
-            out.writeInt(c.hints().size());
-            for (Bytes g : c.hints()) {
-                writeBytes(out, g.unsafeArray());
-            }
+            writeGtrids(out, c.hints());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -230,13 +227,7 @@ public final class Codec {
             for (int i = 0; i < p; i++) {
                 inFlight.add(decodePrepare(readBytes(in, data.length)));
             }
-            int h = in.readInt();
-            checkCount(h, data.length);
-            java.util.List<Bytes> hints = new java.util.ArrayList<>(h);
-            for (int i = 0; i < h; i++) {
-                hints.add(Bytes.wrap(readBytes(in, data.length)));
-            }
-            return new CatchUp(keys, inFlight, hints);
+            return new CatchUp(keys, inFlight, readGtrids(in, data.length));
         } catch (IOException | IllegalArgumentException e) {
             throw new StoreCorruptedException("catch-up answer cannot be decoded: " + e.getMessage(), e);
         }
@@ -246,10 +237,7 @@ public final class Codec {
     public static byte[] encodeGtrids(java.util.List<Bytes> gtrids) {
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bos)) {
-            out.writeInt(gtrids.size());
-            for (Bytes g : gtrids) {
-                writeBytes(out, g.unsafeArray());
-            }
+            writeGtrids(out, gtrids);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -258,12 +246,7 @@ public final class Codec {
 
     public static java.util.List<Bytes> decodeGtrids(byte[] data) {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
-            int n = in.readInt();
-            checkCount(n, data.length);
-            java.util.List<Bytes> result = new java.util.ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                result.add(Bytes.wrap(readBytes(in, data.length)));
-            }
+            java.util.List<Bytes> result = readGtrids(in, data.length);
             if (in.available() > 0) {
                 throw new IOException(in.available() + " unexpected trailing bytes");
             }
@@ -399,6 +382,23 @@ public final class Codec {
         } catch (IOException | IllegalArgumentException e) {
             throw new StoreCorruptedException("prepare record cannot be decoded: " + e, e);
         }
+    }
+
+    private static void writeGtrids(DataOutputStream out, java.util.List<Bytes> gtrids) throws IOException {
+        out.writeInt(gtrids.size());
+        for (Bytes g : gtrids) {
+            writeBytes(out, g.unsafeArray());
+        }
+    }
+
+    private static java.util.List<Bytes> readGtrids(DataInputStream in, int limit) throws IOException {
+        int n = in.readInt();
+        checkCount(n, limit);
+        java.util.List<Bytes> result = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            result.add(Bytes.wrap(readBytes(in, limit)));
+        }
+        return result;
     }
 
     static void writeNames(DataOutputStream out, java.util.Collection<String> names) throws IOException {
