@@ -33,6 +33,15 @@ import jakarta.inject.Qualifier;
 @Target({ FIELD, METHOD, PARAMETER, TYPE })
 public @interface Database {
 
+    /** What a database name must match: 1-64 characters of {@code [A-Za-z0-9._-]}, starting with a letter or digit. */
+    String NAME_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    /**
+     * The name of the database injected without a qualifier (it cannot clash with a named one: {@code <} is
+     * not allowed in names).
+     */
+    String DEFAULT_NAME = "<default>";
+
     /** The database name. */
     String value();
 

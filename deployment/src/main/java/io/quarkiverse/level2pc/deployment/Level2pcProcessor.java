@@ -3,6 +3,7 @@ package io.quarkiverse.level2pc.deployment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Singleton;
 
@@ -17,7 +18,6 @@ import io.quarkiverse.level2pc.runtime.AdminRoutes;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
-import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.transport.PeerRoutes;
 import io.quarkiverse.level2pc.transport.PeerTransportProducer;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -37,6 +37,8 @@ import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 
 class Level2pcProcessor {
+
+    private static final Pattern DB_NAME = Pattern.compile(Database.NAME_PATTERN);
 
     static final String FEATURE = "level-2pc";
     static final DotName DATABASE = DotName.createSimple(Database.class);
@@ -82,13 +84,13 @@ class Level2pcProcessor {
                 continue; // a qualifier on a bean class of the application's own, not an injection point
             }
             String name = a.value().asString();
-            if (!KeySpace.DB_NAME.matcher(name).matches()) {
+            if (!DB_NAME.matcher(name).matches()) {
                 problems.add("@Database(\"" + name + "\") on " + a.target() + " is not a valid database name");
             }
             names.add(name);
         }
         for (String name : config.databases().orElse(List.of())) {
-            if (!KeySpace.DB_NAME.matcher(name).matches()) {
+            if (!DB_NAME.matcher(name).matches()) {
                 problems.add("quarkus.level-2pc.databases contains '" + name + "', which is not a valid database name");
             }
             names.add(name);
@@ -109,7 +111,7 @@ class Level2pcProcessor {
                 .setRuntimeInit()
                 .unremovable()
                 .addInjectionPoint(ClassType.create(DotName.createSimple(Level2pcNode.class)))
-                .createWith(recorder.database(KeySpace.DEFAULT_DB))
+                .createWith(recorder.database(Database.DEFAULT_NAME))
                 .done());
         for (String name : names.names()) {
             beans.produce(SyntheticBeanBuildItem.configure(ReplicatedDB.class)

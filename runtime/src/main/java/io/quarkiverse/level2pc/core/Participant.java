@@ -14,7 +14,7 @@ import java.util.Objects;
  *   (none) --prepare, valid--> PREPARED --persisted, commit--> COMMITTING --finished--> COMMITTED
  *      |                          |  \--rollback--> ROLLING_BACK --finished--> ROLLED_BACK
  *      |                          \--abandon (persist failed)--> (none)
- *      \--commitOnePhase, valid--> COMMITTING --finished--> COMMITTED
+ *      \--prepareLocally, valid--> PREPARED (no record: the coordinator's own branch)
  * </pre>
  *
  * It validates read versions, holds the lock table and decides votes; it performs no I/O and starts
@@ -23,10 +23,17 @@ import java.util.Objects;
  * {@link Step.AlreadyDone}, a commit of an unknown branch is {@link Step.Unknown}.
  *
  * <p>
+ * Colliding transactions are ordered by wait-die on {@link TxWork#priority()}: a prepare that needs a lock
+ * held by a younger branch waits for it ({@link Step.Wait}), one that needs a lock held by an older branch
+ * votes NO at once. Waits only ever go from older to younger, so no cycle of waits (across nodes either)
+ * can form, and of two colliding transactions the older one commits instead of both aborting.
+ *
+ * <p>
  * Not thread-safe: the caller serialises calls (one lock per node). Outcomes of finished branches
  * are remembered in a bounded window ({@code rememberedOutcomes}) so duplicates arriving late are
  * answered precisely; older ones fall back to {@link Step.Unknown}, which XA treats as "already
- * completed" for recovered branches.
+ * completed" for recovered branches. A rollback of a branch never prepared here is remembered too, so a
+ * prepare delayed in the network that arrives after its rollback is refused instead of locking keys.
  */
 public final class Participant {
 
@@ -88,10 +95,49 @@ public final class Participant {
         }
         Conflict c = lockAndValidate(id, work, store);
         if (c != null) {
-            return new Step.VoteNo(id, c);
+            return waitOrDie(id, work, c, false);
         }
         live.put(id, new Branch(work, State.PREPARED, true, false));
         return new Step.PersistThenVoteYes(id, work, false);
+    }
+
+    /**
+     * The coordinator's own branch: validated and locked like a prepare, but with no prepare record
+     * ({@link Step.Locked}); it is committed by {@link #commit} (an {@link Step.Apply} without a record,
+     * into which the caller writes its commit decision) or released by {@link #rollback}. With
+     * {@code waitForAnyone} (a transaction with no other participant, which holds no lock anywhere while it
+     * waits) it waits for any lock instead of only for younger holders.
+     */
+    public Step prepareLocally(BranchId id, TxWork work, VersionLookup store, boolean waitForAnyone) {
+        Objects.requireNonNull(work, "work is null");
+        if (live.containsKey(id) || outcomes.containsKey(id)) {
+            return new Step.Refused(id, "the coordinator's branch " + id + " was started before");
+        }
+        Conflict c = work.isReadOnly() ? validateReadOnly(id, work, store) : lockAndValidate(id, work, store);
+        if (c != null) {
+            return waitOrDie(id, work, c, waitForAnyone);
+        }
+        if (!work.isReadOnly()) {
+            live.put(id, new Branch(work, State.PREPARED, false, true));
+        }
+        return new Step.Locked(id);
+    }
+
+    /** Wait-die: wait for a younger lock holder, vote NO against an older one (or any other conflict). */
+    private Step waitOrDie(BranchId id, TxWork work, Conflict c, boolean waitForAnyone) {
+        if (c.kind() == Conflict.Kind.LOCKED && c.holder() != null) {
+            Branch holder = live.get(c.holder());
+            if (waitForAnyone || (holder != null && isOlder(id, work, c.holder(), holder.work))) {
+                return new Step.Wait(id, c.holder());
+            }
+        }
+        return new Step.VoteNo(id, c);
+    }
+
+    /** Whether transaction {@code a} is older than {@code b}: smaller priority, ties broken by the global id. */
+    public static boolean isOlder(BranchId a, TxWork wa, BranchId b, TxWork wb) {
+        int cmp = Long.compare(wa.priority(), wb.priority());
+        return cmp != 0 ? cmp < 0 : a.gtrid().compareTo(b.gtrid()) < 0;
     }
 
     /**
@@ -116,27 +162,6 @@ public final class Participant {
             live.remove(id);
             locks.release(id);
         }
-    }
-
-    /**
-     * One-phase commit: validation and commit in one step, no prepare record. Also accepted for a
-     * branch already prepared (a coordinator may choose one phase for the last resource).
-     */
-    public Step commitOnePhase(BranchId id, TxWork work, VersionLookup store) {
-        Branch existing = live.get(id);
-        if (existing != null || outcomes.containsKey(id)) {
-            return commit(id);
-        }
-        if (work.isReadOnly()) {
-            Conflict c = validateReadOnly(id, work, store);
-            return c == null ? new Step.AlreadyDone(id, Outcome.COMMITTED) : new Step.VoteNo(id, c);
-        }
-        Conflict c = lockAndValidate(id, work, store);
-        if (c != null) {
-            return new Step.VoteNo(id, c);
-        }
-        live.put(id, new Branch(work, State.COMMITTING, false, false));
-        return new Step.Apply(id, work, false);
     }
 
     /** Phase two, commit. */
@@ -164,12 +189,16 @@ public final class Participant {
         };
     }
 
-    /** Phase two, rollback. */
+    /**
+     * Phase two, rollback. A rollback of a branch never prepared here is remembered as rolled back (its
+     * prepare may still be on its way: it will be refused).
+     */
     public Step rollback(BranchId id) {
         Branch b = live.get(id);
         if (b == null) {
             Outcome done = outcomes.get(id);
             if (done == null) {
+                outcomes.put(id, Outcome.ROLLED_BACK);
                 return new Step.Unknown(id);
             }
             return done == Outcome.ROLLED_BACK
@@ -183,7 +212,7 @@ public final class Participant {
         return switch (b.state) {
             case PREPARED -> {
                 b.state = State.ROLLING_BACK;
-                yield new Step.Discard(id);
+                yield new Step.Discard(id, b.hasPrepareRecord);
             }
             case ROLLING_BACK -> new Step.InProgress(id);
             case COMMITTING -> new Step.Refused(id, "rollback of a branch that is being committed");
@@ -211,19 +240,14 @@ public final class Participant {
     /**
      * The caller failed to make an {@link Step.Apply} or {@link Step.Discard} durable: the branch goes
      * back to PREPARED (its record is still on disk, its locks still held) so the coordinator can retry.
-     * A failed one-phase commit has no record: it is forgotten instead.
+     * The coordinator's own branch has no record: it stays locked until its outcome is known.
      */
     public void retryLater(BranchId id) {
         Branch b = live.get(id);
         if (b == null) {
             return;
         }
-        if (b.hasPrepareRecord) {
-            b.state = State.PREPARED;
-        } else {
-            live.remove(id);
-            locks.release(id);
-        }
+        b.state = State.PREPARED;
     }
 
     /**
@@ -254,16 +278,25 @@ public final class Participant {
         }
     }
 
+    /** Whether {@code id} is live here with a prepare record (a peer's branch, or a restored one). */
+    public boolean hasPrepareRecord(BranchId id) {
+        Branch b = live.get(id);
+        return b != null && b.hasPrepareRecord;
+    }
+
     /** The branch holding {@code key} exclusively, or {@code null}: a reader of that key must wait. */
     public BranchId writeLockHolder(Bytes key) {
         return locks.writeLockHolder(key);
     }
 
-    /** Branches prepared and not yet decided (in-doubt from this participant's point of view). */
+    /**
+     * Branches prepared with a record and not yet decided (in doubt from this participant's point of view).
+     * The coordinator's own branches are not among them: their coordinator is running them.
+     */
     public List<BranchId> prepared() {
         List<BranchId> result = new ArrayList<>();
         live.forEach((id, b) -> {
-            if (b.state == State.PREPARED) {
+            if (b.state == State.PREPARED && b.hasPrepareRecord) {
                 result.add(id);
             }
         });

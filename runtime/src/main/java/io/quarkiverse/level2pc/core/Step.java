@@ -15,6 +15,22 @@ public sealed interface Step {
     record PersistThenVoteYes(BranchId branch, TxWork work, boolean alreadyDurable) implements Step {
     }
 
+    /**
+     * The coordinator's own branch ({@link Participant#prepareLocally}) is validated and locked. It has no
+     * prepare record: its commit writes the coordinator's decision in the same synced batch, and that batch is
+     * what recovery reads (before it, nothing is on disk and the transaction is presumed aborted).
+     */
+    record Locked(BranchId branch) implements Step {
+    }
+
+    /**
+     * The branch needs a lock held by {@code holder}, a younger transaction (wait-die: the older one waits,
+     * the younger one dies): nothing was locked; ask again once {@code holder} finished (bounded by the
+     * caller's lock wait timeout, then vote NO).
+     */
+    record Wait(BranchId branch, BranchId holder) implements Step {
+    }
+
     /** Vote read-only: nothing to persist, the branch is forgotten, no commit will follow. */
     record VoteReadOnly(BranchId branch) implements Step {
     }
@@ -33,10 +49,11 @@ public sealed interface Step {
     }
 
     /**
-     * Delete the branch's prepare record (synced), then call {@link Participant#finished} with
-     * {@link Outcome#ROLLED_BACK}.
+     * Delete the branch's prepare record if {@code hadPrepareRecord} (synced), then call
+     * {@link Participant#finished} with {@link Outcome#ROLLED_BACK}. A branch without a record (the
+     * coordinator's own) is finished straight away.
      */
-    record Discard(BranchId branch) implements Step {
+    record Discard(BranchId branch, boolean hadPrepareRecord) implements Step {
     }
 
     /** The branch already reached {@code outcome}: answer success, do nothing. */

@@ -1,46 +1,34 @@
 package io.quarkiverse.level2pc.jta;
 
-import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 
-import io.quarkiverse.level2pc.transport.PeerClient;
+import io.quarkiverse.level2pc.node.Node;
 
-/** What the JTA glue needs to know of the cluster: the peers, how to reach them, whether writes may start. */
+/**
+ * What the JTA glue needs of the node: its drivers once open, the peers, and how long a commit may try.
+ * Implemented by the node's lifecycle bean; a resource that Narayana's recovery restored from its log finds
+ * it through CDI.
+ */
 public interface Cluster {
 
-    /** The peers every write is committed on (empty: a single node). */
-    List<URI> peers();
-
-    PeerClient client();
-
-    /** Runs the peer calls of a transaction's phases in parallel. */
-    java.util.concurrent.ExecutorService peerExecutor();
-
     /**
-     * Waits until enough peers are connected for a write, bounded by {@code ready-timeout}, and returns who
-     * takes part in it.
+     * The open node, waiting for startup up to {@code ready-timeout}.
      *
-     * @throws io.quarkiverse.level2pc.NotReadyException when they are not
+     * @throws io.quarkiverse.level2pc.NotReadyException if it does not open in time or is shut down
      */
-    WriteSet awaitWritable();
+    Node awaitOpen();
+
+    /** Every peer's address (empty: a single node). */
+    List<String> peers();
 
     /**
-     * The nodes a write is committed on: {@code peers} to enlist; in quorum mode also the names of all
-     * participants (this node included), how many nodes are left out, and where commit stamps come from.
-     * In full-replication mode {@code participants} is empty and every peer is enlisted.
+     * Waits until the node may coordinate a write (enough peers connected), bounded by the readiness bound.
+     *
+     * @throws io.quarkiverse.level2pc.NotReadyException when it may not
      */
-    record WriteSet(List<URI> peers, List<String> participants, int excluded, java.util.function.LongSupplier stamps) {
-        public static WriteSet everyPeer(List<URI> peers) {
-            return new WriteSet(peers, List.of(), 0, () -> 0);
-        }
-    }
+    void awaitWritable();
 
-    /**
-     * Whether a coordinator answers once its decision is durable and its own branch committed, with the
-     * peers' commits finishing in the background ({@code commit-peers-in-background}).
-     */
-    boolean commitPeersInBackground();
-
-    /** A transaction's call could not reach {@code peer}. */
-    void reportUnreachable(URI peer, String why);
+    /** How long a commit keeps trying what a retry can fix (conflicts of blind writes, quorum-mode waits). */
+    Duration commitBound();
 }

@@ -1,66 +1,105 @@
 package io.quarkiverse.level2pc.jta;
 
-import java.util.List;
-import java.util.function.Supplier;
-
 import javax.transaction.xa.XAException;
 import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 
+import org.jboss.logging.Logger;
+
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.Node;
 
 /**
- * The resource Narayana's recovery manager uses to find and complete branches prepared on the local
- * store (after a crash, or when a commit failed). {@code recover(TMSTARTRSCAN)} returns every
- * prepared branch; commit and rollback complete it; an unknown branch answers {@code XAER_NOTA},
- * which recovery counts as done. Resolves the node lazily: recovery may scan before the store opens.
+ * The resource Narayana's recovery manager uses to find and complete the branches it left prepared on this
+ * node (two-phase commit with another resource, interrupted by a crash): {@code recover(TMSTARTRSCAN)}
+ * returns every such branch prepared here; commit and rollback complete it on this node and every peer (a
+ * peer that never prepared it answers "unknown", which counts as done). Transactions the node decides itself
+ * never appear here: their decision is in the node's own store. Resolves the node lazily: recovery may scan
+ * before the store opens.
  */
-public final class RecoveryResource extends AbstractRecoveryResource {
+public final class RecoveryResource implements XAResource {
 
-    private final Supplier<LocalNode> node;
+    private static final Logger LOG = Logger.getLogger(RecoveryResource.class);
 
-    public RecoveryResource(Supplier<LocalNode> node) {
-        this.node = node;
-    }
+    private final Cluster cluster;
+    private final NarayanaLog log;
 
-    static Xid[] recoverFrom(LocalNode node, int flag) {
-        if ((flag & TMSTARTRSCAN) == 0 || node == null || !node.isOpen()) {
-            return new Xid[0];
-        }
-        List<BranchId> prepared = node.prepared();
-        return prepared.stream().filter(b -> !InFlight.isInFlight(b)).map(XidValue::new).toArray(Xid[]::new);
+    public RecoveryResource(Cluster cluster, NarayanaLog log) {
+        this.cluster = cluster;
+        this.log = log;
     }
 
     @Override
     public Xid[] recover(int flag) {
-        return recoverFrom(node.get(), flag);
+        if ((flag & TMSTARTRSCAN) == 0) {
+            return new Xid[0];
+        }
+        Node n;
+        try {
+            n = cluster.awaitOpen();
+        } catch (RuntimeException e) {
+            return new Xid[0];
+        }
+        return n.local().prepared().stream()
+                .filter(b -> log.isOwn(b) && !NarayanaLog.isInFlight(b))
+                .map(XidValue::new).toArray(Xid[]::new);
     }
 
     @Override
     public void commit(Xid xid, boolean onePhase) throws XAException {
-        LocalBranchResource.completeSecondPhase(requireNode(), XidValue.branchOf(xid), true);
+        complete(xid, true);
     }
 
     @Override
     public void rollback(Xid xid) throws XAException {
-        LocalBranchResource.completeSecondPhase(requireNode(), XidValue.branchOf(xid), false);
+        complete(xid, false);
     }
 
-    private LocalNode requireNode() throws XAException {
-        LocalNode n = node.get();
-        if (n == null || !n.isOpen()) {
-            throw new XAException(XAException.XAER_RMFAIL);
+    private void complete(Xid xid, boolean commit) throws XAException {
+        BranchId id = XidValue.branchOf(xid);
+        try {
+            Node n = cluster.awaitOpen();
+            Futures.join(commit ? n.coordinator().commitExternal(id, cluster.peers()) : n.coordinator().rollbackExternal(id, cluster.peers()));
+        } catch (RuntimeException e) {
+            LOG.warnf("Recovery could not %s %s yet: %s", commit ? "commit" : "roll back", id, e.getMessage());
+            throw ClusterResource.xa(XAException.XAER_RMFAIL, e);
         }
-        return n;
     }
 
+    @Override
+    public int prepare(Xid xid) throws XAException {
+        throw new XAException(XAException.XAER_PROTO);
+    }
 
+    @Override
+    public void start(Xid xid, int flags) throws XAException {
+        throw new XAException(XAException.XAER_PROTO);
+    }
 
+    @Override
+    public void end(Xid xid, int flags) {
+    }
 
+    @Override
+    public void forget(Xid xid) {
+        // Recovery takes no heuristic decisions: nothing to forget.
+    }
 
+    @Override
+    public boolean isSameRM(XAResource other) {
+        return false;
+    }
 
+    @Override
+    public int getTransactionTimeout() {
+        return 0;
+    }
 
+    @Override
+    public boolean setTransactionTimeout(int seconds) {
+        return false;
+    }
 
     @Override
     public String toString() {

@@ -8,7 +8,7 @@ import java.util.TreeMap;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
-import io.quarkiverse.level2pc.storage.Versioned;
+import io.quarkiverse.level2pc.core.Versioned;
 
 /**
  * The node-side state of one JTA transaction: its buffered writes (a {@code null} value deletes),
@@ -27,9 +27,8 @@ public final class TxContext {
     private final String coordinator;
     private BranchId branch;
     private boolean frozen;
-    private boolean peersEnlisted;
-    private PeerFanout fanout;
-    private Cluster.WriteSet writeSet;
+    private boolean writable;
+    private boolean preparedExternally;
     private TxWork work;
     private volatile RuntimeException failure;
 
@@ -84,37 +83,34 @@ public final class TxContext {
         return new TreeMap<>(sub);
     }
 
-    /** Who takes part in the transaction's writes (set when the peers are enlisted). */
-    synchronized void writeSet(Cluster.WriteSet set) {
-        this.writeSet = set;
-    }
-
     /**
-     * Freezes the context and returns what must be prepared; no write is accepted afterwards. In quorum
-     * mode the commit stamp is taken on the first call: every branch prepares the same work.
+     * Freezes the context and returns what must be committed; no write is accepted afterwards. The commit
+     * stamp and priority are the coordinator's to add.
      */
     public synchronized TxWork freeze() {
         frozen = true;
         if (work == null) {
-            work = writeSet == null || writeSet.participants().isEmpty() ? new TxWork(writes, readVersions, coordinator)
-                    : new TxWork(writes, readVersions, coordinator, writeSet.stamps().getAsLong(), writeSet.participants(),
-                            writeSet.excluded());
+            work = new TxWork(writes, readVersions, coordinator);
         }
         return work;
     }
 
-    synchronized boolean peersEnlisted() {
-        return peersEnlisted;
+    /** Whether the first write already checked that the node may write. */
+    synchronized boolean isWritable() {
+        return writable;
     }
 
-    synchronized void markPeersEnlisted(PeerFanout fanout) {
-        peersEnlisted = true;
-        this.fanout = fanout;
+    synchronized void markWritable() {
+        writable = true;
     }
 
-    /** The peers' parallel calls of this transaction, or {@code null} if no peer is enlisted. */
-    synchronized PeerFanout fanout() {
-        return fanout;
+    /** The transaction manager prepared this transaction (two-phase commit with another resource). */
+    synchronized void preparedExternally() {
+        preparedExternally = true;
+    }
+
+    synchronized boolean isPreparedExternally() {
+        return preparedExternally;
     }
 
     synchronized void bind(BranchId id) {

@@ -1,7 +1,5 @@
 package io.quarkiverse.level2pc.jta;
 
-import java.util.function.Supplier;
-
 import jakarta.transaction.RollbackException;
 import jakarta.transaction.Status;
 import jakarta.transaction.SystemException;
@@ -10,13 +8,12 @@ import jakarta.transaction.TransactionManager;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 
 import io.quarkiverse.level2pc.Level2pcException;
-import io.quarkiverse.level2pc.runtime.LocalNode;
 
 /**
- * Finds the {@link TxContext} of the current JTA transaction, creating it and enlisting the node's
- * branch with Narayana on first use. One context per transaction (kept as a transaction-scoped
- * resource of the {@link TransactionSynchronizationRegistry}), so every named database and every
- * call in the transaction shares one branch per node.
+ * Finds the {@link TxContext} of the current JTA transaction, creating it and enlisting the cluster's
+ * {@link ClusterResource} with Narayana on first use. One context per transaction (kept as a
+ * transaction-scoped resource of the {@link TransactionSynchronizationRegistry}), so every named database
+ * and every call in the transaction shares one branch.
  */
 public final class TxEnlistment {
 
@@ -30,15 +27,12 @@ public final class TxEnlistment {
 
     private final TransactionManager tm;
     private final TransactionSynchronizationRegistry tsr;
-    private final Supplier<LocalNode> node;
     private final String nodeName;
     private final Cluster cluster;
 
-    public TxEnlistment(TransactionManager tm, TransactionSynchronizationRegistry tsr, Supplier<LocalNode> node,
-            String nodeName, Cluster cluster) {
+    public TxEnlistment(TransactionManager tm, TransactionSynchronizationRegistry tsr, String nodeName, Cluster cluster) {
         this.tm = tm;
         this.tsr = tsr;
-        this.node = node;
         this.nodeName = nodeName;
         this.cluster = cluster;
     }
@@ -76,7 +70,7 @@ public final class TxEnlistment {
             TxContext ctx = (TxContext) tsr.getResource(CONTEXT_KEY);
             if (ctx == null) {
                 ctx = new TxContext(nodeName);
-                if (!tx.enlistResource(new LocalBranchResource(node.get(), ctx))) {
+                if (!tx.enlistResource(new ClusterResource(cluster, ctx))) {
                     throw new Level2pcException("Narayana refused to enlist the level-2pc branch in " + tx);
                 }
                 tsr.putResource(CONTEXT_KEY, ctx);
@@ -88,28 +82,16 @@ public final class TxEnlistment {
     }
 
     /**
-     * The context of the current transaction for a write: on the first write, waits until the node may
-     * write (enough peers connected) and enlists one branch per peer, after the local one. Transactions
-     * that only read never involve the peers: every committed write holds locks on every node, so the
-     * local node alone validates a read-only transaction.
+     * The context of the current transaction for a write: the first write waits until the node may write
+     * (enough peers connected, bounded by the readiness bound) so that a write to a cluster that cannot take
+     * it fails at once, not at commit. Transactions that only read never involve the peers: every committed
+     * write holds locks on every node, so the local node alone validates a read-only transaction.
      */
     public TxContext currentForWrite() {
         TxContext ctx = current();
-        if (!ctx.peersEnlisted() && !cluster.peers().isEmpty()) {
-            Cluster.WriteSet writeSet = cluster.awaitWritable();
-            ctx.writeSet(writeSet);
-            PeerFanout fanout = new PeerFanout(cluster.client(), cluster.peerExecutor(), cluster.commitPeersInBackground());
-            try {
-                Transaction tx = tm.getTransaction();
-                for (java.net.URI peer : writeSet.peers()) {
-                    if (!tx.enlistResource(new PeerBranchResource(peer, ctx, fanout, cluster::reportUnreachable))) {
-                        throw new Level2pcException("Narayana refused to enlist the branch for peer " + peer + " in " + tx);
-                    }
-                }
-            } catch (SystemException | RollbackException e) {
-                throw new Level2pcException("cannot enlist the peers in the current JTA transaction: " + e.getMessage(), e);
-            }
-            ctx.markPeersEnlisted(fanout);
+        if (!ctx.isWritable()) {
+            cluster.awaitWritable();
+            ctx.markWritable();
         }
         return ctx;
     }

@@ -14,6 +14,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.LocalNode;
+import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -71,11 +74,12 @@ public class AdminRoutes {
     }
 
     private void list(RoutingContext ctx) {
-        LocalNode local = node.nodeIfOpen();
-        if (local == null) {
+        Node n = node.nodeIfOpen();
+        if (n == null) {
             error(ctx, 503, "not ready", "the store of node '" + config.nodeName() + "' is not open");
             return;
         }
+        LocalNode local = n.local();
         long now = System.currentTimeMillis();
         ObjectNode body = JSON.createObjectNode();
         body.put("node", config.nodeName());
@@ -108,13 +112,13 @@ public class AdminRoutes {
             error(ctx, 400, "malformed branch", e.getMessage() + " (copy it from GET " + PREFIX + "in-doubt)");
             return;
         }
-        LocalNode local = node.nodeIfOpen();
-        if (local == null) {
+        Node n = node.nodeIfOpen();
+        if (n == null) {
             error(ctx, 503, "not ready", "the store of node '" + config.nodeName() + "' is not open");
             return;
         }
         try {
-            local.decideHeuristically(id, "commit".equals(decision));
+            Futures.join(n.local().decideHeuristically(id, "commit".equals(decision)));
         } catch (IllegalArgumentException e) {
             error(ctx, 404, "not in doubt", e.getMessage());
             return;

@@ -14,33 +14,29 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
-import jakarta.transaction.HeuristicMixedException;
-import jakarta.transaction.HeuristicRollbackException;
-import jakarta.transaction.NotSupportedException;
-import jakarta.transaction.RollbackException;
-import jakarta.transaction.SystemException;
-import jakarta.transaction.TransactionManager;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.level2pc.Batch;
-import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.core.Versioned;
 import io.quarkiverse.level2pc.jta.TxContext;
 import io.quarkiverse.level2pc.jta.TxEnlistment;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
-import io.quarkiverse.level2pc.storage.LevelStore;
-import io.quarkiverse.level2pc.storage.Versioned;
+import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkus.arc.Arc;
 
 /**
  * {@link ReplicatedDB} for one named database. Inside a JTA transaction it works through the
- * transaction's {@link TxContext}; outside one it wraps every call in a transaction of its own.
+ * transaction's {@link TxContext}; outside one every write is a transaction of its own, coordinated by
+ * this node (no JTA transaction is started for it).
  */
 public final class ReplicatedDBImpl implements ReplicatedDB {
 
@@ -67,7 +63,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         Bytes k = internalKey(key);
         TxEnlistment tx = node.enlistment();
         if (!tx.inTransaction()) {
-            Versioned v = node.awaitReadable().read(k);
+            Versioned v = node.awaitReadable().local().read(k);
             return v == null ? null : v.value();
         }
         TxContext ctx = tx.current();
@@ -78,7 +74,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         if (local instanceof TxContext.Cached c) {
             return c.value() == null ? null : c.value().clone();
         }
-        Versioned v = node.awaitReadable().read(k);
+        Versioned v = node.awaitReadable().local().read(k);
         ctx.recordRead(k, v);
         return v == null ? null : v.value();
     }
@@ -171,11 +167,10 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     }
 
     /**
-     * Buffers {@code ops} in the current transaction, or commits them in a transaction of their own.
-     * A standalone write is blind (it read nothing), so running it again is always safe: on a single
-     * node it is a one-phase commit that waits for conflicting locks; with peers a prepare meeting a
-     * lock votes NO, and the write is retried with a randomized back-off, bounded by
-     * {@code lock-wait-timeout} (then the {@link ConflictException} is thrown).
+     * Buffers {@code ops} in the current transaction, or commits them in a transaction of their own. A
+     * standalone write is blind (it read nothing), so running it again is always safe: the coordinator
+     * retries it after a conflict with a jittered back-off (and, in quorum mode, after a peer left), bounded
+     * by {@code lock-wait-timeout} (or the readiness bound), then throws the last failure.
      */
     private void write(Map<Bytes, byte[]> ops) {
         TxEnlistment tx = node.enlistment();
@@ -183,64 +178,9 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             tx.currentForWrite().writeAll(ops);
             return;
         }
-        long deadline = System.nanoTime() + node.config().lockWaitTimeout().toNanos();
-        for (int attempt = 1;; attempt++) {
-            try {
-                writeStandalone(tx, ops);
-                return;
-            } catch (ConflictException | io.quarkiverse.level2pc.PeerUnavailableException e) {
-                // A peer that became unreachable during prepare: the write was rolled back, and in quorum mode
-                // the next attempt commits without that peer once the promises to it ran out.
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || (e instanceof io.quarkiverse.level2pc.PeerUnavailableException && !node.isQuorumMode())) {
-                    throw e;
-                }
-                // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.
-                long pause = Math.min(left, java.util.concurrent.ThreadLocalRandom.current()
-                        .nextLong(1, 1 + (500_000L << Math.min(attempt, 6))));
-                java.util.concurrent.locks.LockSupport.parkNanos(pause);
-            }
-        }
-    }
-
-    private static void writeStandalone(TxEnlistment tx, Map<Bytes, byte[]> ops) {
-        TransactionManager tm = tx.transactionManager();
-        TxContext ctx;
-        try {
-            tm.begin();
-        } catch (NotSupportedException | SystemException e) {
-            throw new Level2pcException("cannot begin a transaction: " + e.getMessage(), e);
-        }
-        try {
-            ctx = tx.currentForWrite();
-            ctx.writeAll(ops);
-        } catch (RuntimeException e) {
-            rollbackQuietly(tm, e);
-            throw e;
-        }
-        try {
-            tm.commit();
-        } catch (RollbackException e) {
-            RuntimeException cause = ctx.failure();
-            if (cause instanceof Level2pcException l) {
-                // Rethrown as is: the caller catches ConflictException / LockWaitTimeoutException.
-                throw l;
-            }
-            throw new Level2pcException("the write was rolled back" + (cause == null ? "" : ": " + cause.getMessage()),
-                    cause == null ? e : cause);
-        } catch (HeuristicMixedException | HeuristicRollbackException e) {
-            throw new Level2pcException("heuristic outcome for a write, check the node's logs: " + e.getMessage(), e);
-        } catch (SystemException e) {
-            throw new Level2pcException("commit failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void rollbackQuietly(TransactionManager tm, Exception cause) {
-        try {
-            tm.rollback();
-        } catch (Exception e) {
-            cause.addSuppressed(e);
-        }
+        Node n = node.awaitOpen();
+        TxWork work = new TxWork(new java.util.TreeMap<>(ops), Map.of(), n.name());
+        Futures.join(n.coordinator().run(work, n.readiness()::writeSet, node.commitBound()));
     }
 
     // ---- scans -------------------------------------------------------------------------------
@@ -256,11 +196,11 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
                 : java.util.Collections.emptyNavigableMap();
-        LocalNode local = node.awaitReadable();
+        Node n = node.awaitReadable();
         // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
         // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
-        local.awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi));
-        LevelStore.Cursor cursor = local.store().scan(lo.unsafeArray(), hi);
+        Futures.join(n.local().awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi)));
+        NodeStore.Cursor cursor = n.local().store().scan(lo.unsafeArray(), hi);
         return new MergingIterator(cursor, overlay.entrySet().iterator());
     }
 
@@ -273,13 +213,13 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     /** Merges committed entries with the transaction's own writes (which win; a null deletes). */
     private final class MergingIterator implements KeyValueIterator {
-        private final LevelStore.Cursor committed;
+        private final NodeStore.Cursor committed;
         private final Iterator<Map.Entry<Bytes, byte[]>> own;
-        private LevelStore.Entry c;
+        private NodeStore.Entry c;
         private Map.Entry<Bytes, byte[]> o;
         private KeyValue next;
 
-        MergingIterator(LevelStore.Cursor committed, Iterator<Map.Entry<Bytes, byte[]>> own) {
+        MergingIterator(NodeStore.Cursor committed, Iterator<Map.Entry<Bytes, byte[]>> own) {
             this.committed = committed;
             this.own = own;
             advanceCommitted();

@@ -2,8 +2,10 @@ package io.quarkiverse.level2pc.storage;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.regex.Pattern;
 
+import io.quarkiverse.level2pc.Database;
+import io.quarkiverse.level2pc.codec.Codec;
+import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 
 /**
@@ -14,6 +16,8 @@ import io.quarkiverse.level2pc.core.Bytes;
  *   'd' dbName 0x00 userKey   -> StoredValue (version + value)   one entry per live key
  *   'p' branch                -> prepare record                  one entry per prepared branch
  *   'm' name                  -> metadata (format, node name)
+ *   'm' "decision/" gtrid     -> a coordinator's commit decision, until every peer acknowledged it
+ *   'm' "heuristic/" branch   -> an operator's decision for a branch in doubt
  *   't' dataKey               -> version of a deleted key + deletion time   quorum mode only (tombstones)
  *   'h' gtrid                 -> a commit some nodes missed: its keys       quorum mode only (catch-up hints)
  * </pre>
@@ -28,10 +32,8 @@ public final class KeySpace {
     public static final byte TOMBSTONE = 't';
     public static final byte HINT = 'h';
 
-    /** Names of databases: what a user may put in {@code @Database("...")}. */
-    public static final Pattern DB_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    /** The database injected without a qualifier. */
-    public static final String DEFAULT_DB = "<default>";
+    /** The name under which the default database's keys are stored (see {@link Database#DEFAULT_NAME}). */
+    public static final String DEFAULT_DB = Database.DEFAULT_NAME;
 
     private KeySpace() {
     }
@@ -81,6 +83,36 @@ public final class KeySpace {
         byte[] k = new byte[n.length + 1];
         k[0] = META;
         System.arraycopy(n, 0, k, 1, n.length);
+        return k;
+    }
+
+    /** The key of a branch's prepare record: {@code 'p' formatId gtrid-len gtrid bqual-len bqual}. */
+    public static byte[] prepareKey(BranchId id) {
+        return concat(new byte[] { PREPARE }, Codec.encodeBranch(id));
+    }
+
+    static byte[] decisionKey(Bytes gtrid) {
+        return concat(metaKey(DECISION), gtrid.unsafeArray());
+    }
+
+    static byte[] heuristicKey(BranchId id) {
+        return concat(metaKey(HEURISTIC), Codec.encodeBranch(id));
+    }
+
+    static byte[] tombstoneKey(byte[] dataKey) {
+        return concat(new byte[] { TOMBSTONE }, dataKey);
+    }
+
+    static byte[] hintKey(Bytes gtrid) {
+        return concat(new byte[] { HINT }, gtrid.unsafeArray());
+    }
+
+    static final String DECISION = "decision/";
+    static final String HEURISTIC = "heuristic/";
+
+    static byte[] concat(byte[] prefix, byte[] suffix) {
+        byte[] k = Arrays.copyOf(prefix, prefix.length + suffix.length);
+        System.arraycopy(suffix, 0, k, prefix.length, suffix.length);
         return k;
     }
 }

@@ -1,6 +1,12 @@
 package io.quarkiverse.level2pc.transport;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -9,76 +15,120 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.codec.Codec;
+import io.quarkiverse.level2pc.codec.DecodeException;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.runtime.LocalNode;
-import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.core.PrepareRecord;
+import io.quarkiverse.level2pc.node.Completion;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.LocalNode;
+import io.quarkiverse.level2pc.node.Node;
+import io.quarkiverse.level2pc.node.PromiseRefusalException;
+import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.storage.StoreCorruptedException;
 
 /**
- * The participant side of the peer protocol, independent of how requests arrive (REST route,
- * in-memory transport): decodes a request, runs it against the local node and encodes the answer.
- * Malformed input is a 400 naming the problem and changes nothing; every operation is idempotent.
+ * The participant side of the peer protocol, independent of how requests arrive (REST route, in-memory
+ * transport): decodes a request, runs it against the local node and encodes the answer. Malformed input
+ * is a 400 naming the problem and changes nothing; every operation is idempotent. The phase operations
+ * (and hello) never block, so they may run on an event loop; the others may read the store at length or
+ * ask a transaction manager's log ({@link #isBlocking}).
  */
 public final class PeerEndpoint {
 
     private static final Logger LOG = Logger.getLogger(PeerEndpoint.class);
+    private static final Set<String> NON_BLOCKING = Set.of(PeerProtocol.HELLO, PeerProtocol.PREPARE, PeerProtocol.COMMIT,
+            PeerProtocol.ROLLBACK, PeerProtocol.BATCH);
 
-    private final Supplier<LocalNode> node;
+    private final Supplier<Node> node;
     private final String nodeName;
     private final String clusterName;
-    private final java.util.function.Function<BranchId, String> outcomes;
+    private volatile Consumer<String> promise;
+    private volatile BooleanSupplier current = () -> true;
 
-    /**
-     * @param outcomes what this node, as a coordinator, knows of a transaction's outcome (the callback
-     *        site): {@code COMMITTED}, {@code ROLLED_BACK}, {@code IN_PROGRESS} or {@code NOT_COORDINATOR}
-     */
-    public PeerEndpoint(Supplier<LocalNode> node, String nodeName, String clusterName,
-            java.util.function.Function<BranchId, String> outcomes) {
+    public PeerEndpoint(Supplier<Node> node, String nodeName, String clusterName) {
         this.node = node;
         this.nodeName = nodeName;
         this.clusterName = clusterName;
-        this.outcomes = outcomes;
     }
 
-    public PeerResponse handle(PeerRequest request) {
+    /**
+     * Quorum mode: {@code promise} is called with the sender of every answered hello that asks for a lease;
+     * {@code current} tells whether this node is current (answered in every hello).
+     */
+    public void quorumMode(Consumer<String> promise, BooleanSupplier current) {
+        this.promise = promise;
+        this.current = current;
+    }
+
+    /** Whether handling {@code operation} may block the calling thread (then: not on an event loop). */
+    public static boolean isBlocking(String operation) {
+        return !NON_BLOCKING.contains(operation);
+    }
+
+    public CompletableFuture<PeerResponse> handle(PeerRequest request) {
+        CompletableFuture<PeerResponse> answer;
         try {
-            return switch (request.operation()) {
-                case PeerProtocol.HELLO -> hello(request);
-                case PeerProtocol.CATCH_UP -> PeerResponse.ok(Codec.encodeCatchUp(local().catchUpFor(request.sender())));
-                case PeerProtocol.CAUGHT_UP -> caughtUp(request);
-                case PeerProtocol.BRANCH_STATE -> branchState(request);
-                case PeerProtocol.PREPARE -> prepare(request);
-                case PeerProtocol.COMMIT -> commit(request);
-                case PeerProtocol.ROLLBACK -> rollback(request);
-                case PeerProtocol.RECOVER -> recover(request);
-                case PeerProtocol.OUTCOME -> outcome(request);
-                default -> PeerResponse.error(404, "unknown operation",
-                        "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION);
-            };
-        } catch (MalformedRequest | IllegalArgumentException e) {
+            answer = dispatch(request);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((r, failure) -> failure == null ? r : errorResponse(request, Futures.unwrap(failure)));
+    }
+
+    private CompletableFuture<PeerResponse> dispatch(PeerRequest request) {
+        return switch (request.operation()) {
+            case PeerProtocol.HELLO -> CompletableFuture.completedFuture(hello(request));
+            case PeerProtocol.PREPARE -> prepare(request.body());
+            case PeerProtocol.COMMIT -> secondPhase(request.body(), true);
+            case PeerProtocol.ROLLBACK -> secondPhase(request.body(), false);
+            case PeerProtocol.BATCH -> batch(request);
+            case PeerProtocol.CATCH_UP -> done(Codec.encodeCatchUp(open().catchUps().catchUpFor(request.sender())));
+            case PeerProtocol.CAUGHT_UP -> open().catchUps().caughtUp(request.sender(), Codec.decodeGtrids(request.body()))
+                    .thenApply(v -> PeerResponse.ok(PeerProtocol.DONE));
+            case PeerProtocol.BRANCH_STATE -> branchState(request);
+            case PeerProtocol.RECOVER -> recover(request);
+            case PeerProtocol.OUTCOME -> outcome(request);
+            default -> CompletableFuture.completedFuture(PeerResponse.error(404, "unknown operation",
+                    "'" + request.operation() + "' is not an operation of peer protocol " + PeerProtocol.VERSION));
+        };
+    }
+
+    private PeerResponse errorResponse(PeerRequest request, Throwable e) {
+        if (e instanceof DecodeException || e instanceof IllegalArgumentException) {
             return PeerResponse.error(400, "malformed request", e.getMessage());
-        } catch (StoreCorruptedException e) {
+        }
+        if (e instanceof StoreCorruptedException) {
             LOG.errorf(e, "Node '%s' cannot read its own store", nodeName);
             return PeerResponse.error(500, "store corrupted", e.getMessage());
-        } catch (ConflictException e) {
+        }
+        if (e instanceof ConflictException) {
             return PeerResponse.error(409, "conflict", e.getMessage());
-        } catch (LockWaitTimeoutException e) {
+        }
+        if (e instanceof LockWaitTimeoutException) {
             return PeerResponse.error(503, "lock wait timeout", e.getMessage());
-        } catch (NotReadyException e) {
+        }
+        if (e instanceof PromiseRefusalException p) {
+            return PeerResponse.promised(p.getMessage(), p.retryAfterMillis());
+        }
+        if (e instanceof NotReadyException) {
             return PeerResponse.error(503, "not ready", e.getMessage());
-        } catch (IllegalStateException e) {
-            LocalNode n = node.get();
+        }
+        if (e instanceof IllegalStateException) {
+            Node n = node.get();
             if (n == null || !n.isOpen()) {
                 return PeerResponse.error(503, "not ready", "node '" + nodeName + "' is shutting down");
             }
             // A call that contradicts what already happened to the branch (e.g. commit after rollback).
             return PeerResponse.error(409, "out of order", e.getMessage());
-        } catch (Level2pcException e) {
-            return PeerResponse.error(503, "retry", e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.errorf(e, "Peer request %s from '%s' failed on node '%s'", request.operation(), request.sender(), nodeName);
-            return PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()));
         }
+        if (e instanceof Level2pcException) {
+            return PeerResponse.error(503, "retry", e.getMessage());
+        }
+        LOG.errorf(e, "Peer request %s from '%s' failed on node '%s'", request.operation(), request.sender(), nodeName);
+        return PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()));
     }
 
     static String helloJson(String node, String cluster, long clock, boolean current) {
@@ -91,105 +141,83 @@ public final class PeerEndpoint {
      * to the caller, recorded before the answer leaves.
      */
     private PeerResponse hello(PeerRequest request) {
-        LocalNode n = node.get();
-        java.util.function.Consumer<String> p = promise;
-        if (p != null && java.util.Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
+        Node n = open();
+        Consumer<String> p = promise;
+        if (p != null && Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
             p.accept(request.sender());
         }
-        return PeerResponse.ok(helloJson(nodeName, clusterName, n == null || !n.isOpen() ? 0 : n.clockReading(),
-                current.getAsBoolean()));
+        return PeerResponse.ok(helloJson(nodeName, clusterName, n.local().clockReading(), current.getAsBoolean()));
     }
 
-    private volatile java.util.function.Consumer<String> promise;
-    private volatile java.util.function.BooleanSupplier current = () -> true;
-
-    /**
-     * Quorum mode: {@code promise} is called with the sender of every answered hello that asks for a lease;
-     * {@code current} tells whether this node is current (answered in every hello).
-     */
-    public void quorumMode(java.util.function.Consumer<String> promise, java.util.function.BooleanSupplier current) {
-        this.promise = promise;
-        this.current = current;
-    }
-
-    private PeerResponse branchState(PeerRequest request) {
-        if (request.body().length == 0 || request.body().length > BranchId.MAX_ID_LENGTH) {
-            throw new MalformedRequest("the body must be a global transaction id of 1.." + BranchId.MAX_ID_LENGTH + " bytes");
+    /** Several phase messages in one request: each is handled as if it came alone; the answers go back in order. */
+    private CompletableFuture<PeerResponse> batch(PeerRequest request) {
+        List<byte[]> frames = Codec.decodeFrames(request.body(), PeerBatcher.MAX_MESSAGES);
+        List<CompletableFuture<PeerResponse>> answers = new ArrayList<>(frames.size());
+        for (byte[] f : frames) {
+            String op = f.length == 0 ? null : PeerBatcher.operationOf(f[0]);
+            if (op == null) {
+                answers.add(CompletableFuture.completedFuture(PeerResponse.error(400, "malformed request",
+                        "a batched message must start with 'p', 'c' or 'r'")));
+            } else {
+                answers.add(handle(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length))));
+            }
         }
-        return PeerResponse.ok(local().branchState(io.quarkiverse.level2pc.core.Bytes.wrap(request.body().clone())));
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<byte[]> out = new ArrayList<>(answers.size());
+            answers.forEach(a -> out.add(PeerBatcher.answerFrame(a.join())));
+            return PeerResponse.ok(Codec.encodeFrames(out));
+        });
     }
 
-    private PeerResponse caughtUp(PeerRequest request) {
-        List<io.quarkiverse.level2pc.core.Bytes> gtrids;
+    private CompletableFuture<PeerResponse> prepare(byte[] body) {
+        if (body.length == 0) {
+            throw new IllegalArgumentException("empty body: a prepare record is required");
+        }
+        PrepareRecord r = Codec.decodePrepare(body);
+        return open().local().prepare(r.branch(), r.work())
+                .thenApply(vote -> PeerResponse.ok(vote == Vote.YES ? PeerProtocol.VOTE_YES : PeerProtocol.VOTE_READ_ONLY));
+    }
+
+    private CompletableFuture<PeerResponse> secondPhase(byte[] body, boolean commit) {
+        BranchId id = Codec.decodeBranch(body);
+        LocalNode local = open().local();
+        PeerResponse byHand = decidedByHand(local, id, commit);
+        if (byHand != null) {
+            return CompletableFuture.completedFuture(byHand);
+        }
+        return (commit ? local.commit(id) : local.rollback(id)).thenApply(c -> completion(c, id));
+    }
+
+    /** What this node, as coordinator, knows of a transaction; a 500 if a transaction log cannot be read. */
+    private CompletableFuture<PeerResponse> outcome(PeerRequest request) {
+        BranchId id = Codec.decodeBranch(request.body());
+        Outcome answer;
         try {
-            gtrids = Codec.decodeGtrids(request.body());
-        } catch (StoreCorruptedException e) {
-            throw new MalformedRequest(e.getMessage());
-        }
-        local().caughtUp(request.sender(), gtrids);
-        return PeerResponse.ok(PeerProtocol.DONE);
-    }
-
-    private LocalNode local() {
-        LocalNode n = node.get();
-        if (n == null || !n.isOpen()) {
-            throw new NotReadyException("node '" + nodeName + "' is not open");
-        }
-        return n;
-    }
-
-    private PeerResponse prepare(PeerRequest request) {
-        Codec.PrepareRecord r = decodeWork(request.body());
-        LocalNode.Vote vote = local().prepare(r.branch(), r.work());
-        return PeerResponse.ok(vote == LocalNode.Vote.YES ? PeerProtocol.VOTE_YES : PeerProtocol.VOTE_READ_ONLY);
-    }
-
-    private PeerResponse commit(PeerRequest request) {
-        byte[] body = request.body();
-        if (body.length < 1 || (body[0] != 0 && body[0] != 1)) {
-            throw new IllegalArgumentException("commit body must start with 0 (two-phase) or 1 (one-phase)");
-        }
-        byte[] rest = java.util.Arrays.copyOfRange(body, 1, body.length);
-        if (body[0] == 1) {
-            Codec.PrepareRecord r = decodeWork(rest);
-            local().commitOnePhase(r.branch(), r.work());
-            return PeerResponse.ok(PeerProtocol.DONE);
-        }
-        BranchId id = decodeBranch(rest);
-        PeerResponse byHand = decidedByHand(id, true);
-        return byHand != null ? byHand : completion(local().commit(id), id);
-    }
-
-    /** What this node, as coordinator, knows of a transaction; a 500 if its transaction log cannot be read. */
-    private PeerResponse outcome(PeerRequest request) {
-        BranchId id = decodeBranch(request.body());
-        String answer;
-        try {
-            answer = outcomes.apply(id);
+            answer = open().coordinator().outcomeOf(id);
         } catch (IllegalStateException e) {
             LOG.errorf(e, "Node '%s' cannot tell the outcome of %s", nodeName, id);
-            return PeerResponse.error(500, "outcome unknown", String.valueOf(e.getMessage()));
+            return done(PeerResponse.error(500, "outcome unknown", String.valueOf(e.getMessage())));
         }
-        return PeerResponse.ok(answer);
+        return done(PeerResponse.ok(answer.name()));
     }
 
-    private PeerResponse rollback(PeerRequest request) {
-        BranchId id = decodeBranch(request.body());
-        PeerResponse byHand = decidedByHand(id, false);
-        return byHand != null ? byHand : completion(local().rollback(id), id);
+    private CompletableFuture<PeerResponse> branchState(PeerRequest request) {
+        if (request.body().length == 0 || request.body().length > BranchId.MAX_ID_LENGTH) {
+            throw new IllegalArgumentException("the body must be a global transaction id of 1.." + BranchId.MAX_ID_LENGTH + " bytes");
+        }
+        return done(PeerResponse.ok(open().catchUps().branchState(Bytes.copyOf(request.body())).name()));
     }
 
     /**
-     * The answer for a branch an operator decided by hand: done if the coordinator decided the same,
-     * else a 409 naming the heuristic outcome ({@value PeerProtocol#HEURISTIC_COMMIT} or
-     * {@value PeerProtocol#HEURISTIC_ROLLBACK}); {@code null} if no one decided it by hand.
+     * The answer for a branch an operator decided by hand: done if the coordinator decided the same, else a
+     * 409 naming the heuristic outcome; {@code null} if no one decided it by hand.
      */
-    private PeerResponse decidedByHand(BranchId id, boolean commit) {
-        io.quarkiverse.level2pc.core.Outcome byHand = local().heuristicOutcome(id);
+    private PeerResponse decidedByHand(LocalNode local, BranchId id, boolean commit) {
+        Outcome byHand = local.heuristicOutcome(id);
         if (byHand == null) {
             return null;
         }
-        boolean committed = byHand == io.quarkiverse.level2pc.core.Outcome.COMMITTED;
+        boolean committed = byHand == Outcome.COMMITTED;
         if (committed == commit) {
             return PeerResponse.ok(PeerProtocol.DONE);
         }
@@ -200,47 +228,35 @@ public final class PeerEndpoint {
                         + "' before the coordinator's decision arrived");
     }
 
-    private PeerResponse recover(PeerRequest request) {
-        LocalNode n = local();
+    private CompletableFuture<PeerResponse> recover(PeerRequest request) {
+        Node n = open();
         // A branch this node adopted while catching up (quorum mode) is not the caller's to recover: the caller
         // never enlisted this node, would find no log for it and presume abort. It is resolved with its
         // participants (see branch-state).
-        List<BranchId> mine = n.prepared().stream()
-                .filter(id -> request.sender().equals(n.coordinatorOf(id)) && !n.isAdopted(id))
+        List<BranchId> mine = n.local().prepared().stream()
+                .filter(id -> request.sender().equals(n.local().coordinatorOf(id)) && !n.catchUps().isAdopted(id))
                 .toList();
-        return PeerResponse.ok(Codec.encodeBranches(mine));
+        return done(Codec.encodeBranches(mine));
     }
 
-    private static PeerResponse completion(LocalNode.Completion c, BranchId id) {
-        return c == LocalNode.Completion.DONE ? PeerResponse.ok(PeerProtocol.DONE)
+    private static PeerResponse completion(Completion c, BranchId id) {
+        return c == Completion.DONE ? PeerResponse.ok(PeerProtocol.DONE)
                 : PeerResponse.error(404, "unknown branch", "no branch " + id + " is prepared or remembered here");
     }
 
-    private static Codec.PrepareRecord decodeWork(byte[] body) {
-        if (body.length == 0) {
-            throw new MalformedRequest("empty body: a prepare record is required");
+    private Node open() {
+        Node n = node.get();
+        if (n == null || !n.isOpen()) {
+            throw new NotReadyException("node '" + nodeName + "' is not open");
         }
-        try {
-            return Codec.decodePrepare(body);
-        } catch (StoreCorruptedException e) {
-            throw new MalformedRequest(e.getMessage());
-        }
+        return n;
     }
 
-    private static BranchId decodeBranch(byte[] body) {
-        try {
-            return Codec.decodeBranch(body);
-        } catch (StoreCorruptedException e) {
-            throw new MalformedRequest(e.getMessage());
-        }
+    private static CompletableFuture<PeerResponse> done(byte[] body) {
+        return CompletableFuture.completedFuture(PeerResponse.ok(body));
     }
 
-    /** The caller sent bytes that do not decode: a 400, nothing changed. */
-    private static final class MalformedRequest extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        MalformedRequest(String message) {
-            super(message);
-        }
+    private static CompletableFuture<PeerResponse> done(PeerResponse r) {
+        return CompletableFuture.completedFuture(r);
     }
 }

@@ -2,38 +2,43 @@ package io.quarkiverse.level2pc.transport;
 
 /**
  * The peer protocol, version {@value #VERSION}: operations and their HTTP mapping. Every operation is
- * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code storage.Codec}):
+ * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code codec.Codec}):
  *
  * <pre>
- *   hello     ""                        -> 200 {"node":..,"cluster":..,"protocol":..}
+ *   hello     "" or "lease"             -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..}
  *   prepare   prepare record            -> 200 "YES" | "READ_ONLY"; 409 conflict
- *   commit    0x00 branch               -> 200 "DONE"; 404 unknown branch (two-phase)
- *             0x01 prepare record       -> 200 "DONE"; 409 conflict (one-phase)
+ *   commit    branch                    -> 200 "DONE"; 404 unknown branch
  *   rollback  branch                    -> 200 "DONE"; 404 unknown branch
+ *   batch     frames of (op byte, body) -> 200 frames of (status u16, body): several prepare ('p'), commit ('c') and
+ *                                          rollback ('r') messages in one request, answered in order, each as above
  *   recover   ""                        -> 200 branch list (prepared branches coordinated by the caller)
- *   outcome   branch                    -> 200 "COMMITTED" | "ROLLED_BACK" | "IN_PROGRESS" | "NOT_COORDINATOR"
+ *   outcome   branch                    -> 200 "COMMITTED" | "ROLLED_BACK" | "IN_PROGRESS" | "UNKNOWN"
  *                                          (asked of a transaction's coordinator: the callback site)
  *   catch-up  ""                        -> 200 catch-up answer (quorum mode: state of the keys the caller missed,
  *                                          branches prepared without it)
  *   caught-up transaction id list       -> 200 "DONE" (the caller applied those hints)
- *   branch-state gtrid                  -> 200 "IN_PROGRESS" | "COMMITTED" | "NO_RECORD" (asked of a participant
+ *   branch-state gtrid                  -> 200 "IN_PROGRESS" | "COMMITTED" | "UNKNOWN" (asked of a participant
  *                                          of a transaction whose branch the caller adopted while catching up)
- *
- * A hello whose body is "lease" asks for a read lease (quorum mode): the answer promises not to commit
- * without the caller for twice read-lease. The hello answer also carries "clock" and "current".
  * </pre>
  *
+ * A hello whose body is "lease" asks for a read lease (quorum mode): the answer promises not to commit
+ * without the caller for twice read-lease.
+ *
  * Version 2 added the commit stamp, participants and excluded count to the prepare record, the clock to
- * hello, and catch-up.
+ * hello, and catch-up. Version 3 added the priority to the prepare record (wait-die), the batch
+ * operation, and the "promised" refusal; the one-phase commit is gone (a coordinator commits its own
+ * branch itself).
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
  * version, 413 body too large ({@code max-message-size}), 415 not {@code application/octet-stream},
- * 500 internal error or corrupted store, 503 not ready or lock wait timeout. Every handler is idempotent.
+ * 500 internal error or corrupted store, 503 not ready, lock wait timeout, or "promised" (quorum mode: a
+ * promise to a node left out runs for {@code retryAfterMillis} more, a member of the error). Every handler
+ * is idempotent.
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";
@@ -45,6 +50,15 @@ public final class PeerProtocol {
     public static final String CATCH_UP = "catch-up";
     public static final String CAUGHT_UP = "caught-up";
     public static final String BRANCH_STATE = "branch-state";
+    public static final String BATCH = "batch";
+
+    /** Operation bytes of the messages in a batch. */
+    static final byte FRAME_PREPARE = 'p';
+    static final byte FRAME_COMMIT = 'c';
+    static final byte FRAME_ROLLBACK = 'r';
+
+    /** Error of a prepare refused because of a promise to a node left out (quorum mode). */
+    public static final String PROMISED = "promised";
     /** Body of a hello that asks for a read lease. */
     static final byte[] ASK_LEASE = "lease".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

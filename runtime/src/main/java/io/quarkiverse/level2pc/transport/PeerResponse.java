@@ -19,6 +19,13 @@ public record PeerResponse(int status, byte[] body) {
         return new PeerResponse(status, json.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Quorum mode: a prepare refused until a promise to a node left out runs out, {@code retryAfterMillis} from now. */
+    public static PeerResponse promised(String detail, long retryAfterMillis) {
+        String json = "{\"error\":" + quote(PeerProtocol.PROMISED) + ",\"detail\":" + quote(detail) + ",\"retryAfterMillis\":"
+                + retryAfterMillis + "}";
+        return new PeerResponse(503, json.getBytes(StandardCharsets.UTF_8));
+    }
+
     public String bodyText() {
         return new String(body, StandardCharsets.UTF_8);
     }

@@ -55,17 +55,22 @@ public class PeerRoutes {
                         ctx.next();
                     }
                 });
-        router.route(PeerProtocol.PATH_PREFIX + ":operation")
-                .handler(ctx -> workers.executeBlocking(() -> {
+        // The phase operations never block (the node waits for locks and syncs without a thread): they run on
+        // the event loop that received them. The others (reading the store at length, a transaction manager's
+        // log) run on the peer workers.
+        router.route(PeerProtocol.PATH_PREFIX + ":operation").handler(ctx -> {
+            if (PeerEndpoint.isBlocking(ctx.pathParam("operation"))) {
+                workers.executeBlocking(() -> {
                     handle(ctx, auth);
                     return null;
-                }, false).onFailure(ctx::fail));
+                }, false).onFailure(ctx::fail);
+            } else {
+                handle(ctx, auth);
+            }
+        });
     }
 
-    /**
-     * Peer calls are short (a prepare never waits for a lock; only a one-phase commit, which the
-     * extension's own coordinators never send to peers, may wait up to {@code lock-wait-timeout}).
-     */
+    /** Workers for the peer operations that may block (recover, outcome, catch-up, ...): rare, and short. */
     static final int PEER_WORKERS = 16;
 
     private void handle(RoutingContext ctx, PeerAuth auth) {
@@ -98,7 +103,13 @@ public class PeerRoutes {
             return;
         }
         String sender = ctx.request().getHeader(PeerProtocol.HEADER_NODE);
-        reply(ctx, node.endpoint().handle(new PeerRequest(sender, ctx.pathParam("operation"), body)));
+        PeerEndpoint endpoint = node.endpoint();
+        if (endpoint == null) {
+            reply(ctx, PeerResponse.error(503, "not ready", "node '" + config.nodeName() + "' is not open yet"));
+            return;
+        }
+        endpoint.handle(new PeerRequest(sender, ctx.pathParam("operation"), body)).whenComplete((r, e) -> reply(ctx,
+                e == null ? r : PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()))));
     }
 
     private static void reply(RoutingContext ctx, PeerResponse r) {

@@ -10,9 +10,11 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
+import io.quarkiverse.level2pc.node.LocalNode;
+import io.quarkiverse.level2pc.node.Node;
+import io.quarkiverse.level2pc.node.PeerMonitor;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
-import io.quarkiverse.level2pc.runtime.PeerMonitor;
+import io.quarkiverse.level2pc.storage.Store;
 
 /**
  * The {@code level-2pc} readiness check: UP when the node's store is open and enough peers answer for
@@ -36,29 +38,31 @@ public class Level2pcHealthCheck implements HealthCheck {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("level-2pc");
         try {
             b.withData("node", node.config().nodeName());
-            LocalNode local = node.nodeIfOpen();
-            if (local == null) {
+            Node n = node.nodeIfOpen();
+            if (n == null) {
                 String failure = node.failure();
                 return b.down().withData("reason", failure != null ? failure : "store not open").build();
             }
+            LocalNode local = n.local();
             List<LocalNode.InDoubt> inDoubt = local.inDoubt();
             long now = System.currentTimeMillis();
             long after = node.config().inDoubtAfter().toMillis();
             List<LocalNode.InDoubt> waiting = inDoubt.stream().filter(d -> d.ageMillis(now) >= after).toList();
-            b.withData("store", local.store().directory().toAbsolutePath().toString())
+            b.withData("store", local.store().location())
                     .withData("in-doubt", inDoubt.size())
                     .withData("in-doubt-waiting", waiting.size());
-            long[] writes = local.store().writeStats();
+            Store.WriteStats writes = local.store().writeStats();
             // Group commit at work: how many callers' writes went out in how many synced LevelDB writes.
-            b.withData("store-writes", writes[0]).withData("store-syncs", writes[1]);
+            b.withData("store-writes", writes.writes()).withData("store-syncs", writes.groups());
             // The oldest few, for an operator: their keys stay locked until the coordinator answers.
             for (LocalNode.InDoubt d : waiting.subList(0, Math.min(waiting.size(), MAX_LISTED))) {
                 b.withData("in-doubt " + d.branch(), "coordinator '" + d.coordinator() + "', prepared "
                         + d.ageMillis(now) / 1000 + " s ago, " + d.writes() + " write(s)");
             }
-            PeerMonitor monitor = node.monitor();
+            PeerMonitor monitor = n.monitor();
             if (monitor == null) {
-                return b.withData("peers", 0).up().build();
+                String why = n.readiness().notWritableBecause();
+                return why == null ? b.withData("peers", 0).up().build() : b.withData("peers", 0).down().withData("reason", why).build();
             }
             b.withData("peers", monitor.status().size())
                     .withData("peers-connected", monitor.connectedCount())
@@ -68,12 +72,11 @@ public class Level2pcHealthCheck implements HealthCheck {
                         + (p.node() == null ? "" : " (node '" + p.node() + "')")
                         + (p.lastError() == null ? "" : ": " + p.lastError()));
             }
-            String quorum = node.quorumState();
-            if (quorum != null) {
-                b.withData("quorum-mode", quorum);
+            if (n.quorum() != null) {
+                b.withData("quorum-mode", n.quorum().describe());
             }
-            if (!node.isReady()) {
-                String why = node.notReadyReason();
+            if (!n.readiness().isReady()) {
+                String why = n.readiness().notWritableBecause();
                 return b.down().withData("reason", why != null ? why
                         : "not enough peers connected for min-consensus: " + monitor.describeMissing()).build();
             }

@@ -1,17 +1,13 @@
-package io.quarkiverse.level2pc.runtime;
+package io.quarkiverse.level2pc.core;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-
-import io.quarkiverse.level2pc.ConflictException;
-import io.quarkiverse.level2pc.NotReadyException;
-import io.quarkiverse.level2pc.core.TxWork;
 
 /**
  * Quorum mode's read fencing ({@code min-consensus} below the number of peers): read leases granted by
@@ -29,8 +25,10 @@ import io.quarkiverse.level2pc.core.TxWork;
  * which is later than X's lease ends ({@code L} after X sent the request, which came before the grant).
  * X therefore stops reading before any commit it misses. When X's lease lapses it is no longer current: it
  * catches up from its grantors before it reads or votes again. All times are measured with
- * {@link System#nanoTime()} on each node; only durations are compared across nodes (clock-rate drift
- * between two nodes must stay far below 50%).
+ * the node's monotonic clock ({@code nanos}); only durations are compared across nodes (clock-rate drift
+ * between two nodes must stay far below 50%). Peers are named by their node names. Pure: no I/O, the
+ * clock is passed in; thread-safe (its methods are synchronised: heartbeats and prepares consult it from
+ * different threads).
  */
 public final class QuorumLease {
 
@@ -41,8 +39,8 @@ public final class QuorumLease {
     private final LongSupplier nanos;
     /** When this node last answered a hello of each node (its promise to that node started then). */
     private final Map<String, Long> granted = new HashMap<>();
-    /** When this node sent the hello each peer last answered (the start of that peer's grant). */
-    private final Map<URI, Long> grants = new HashMap<>();
+    /** When this node sent the hello each peer (by name) last answered (the start of that peer's grant). */
+    private final Map<String, Long> grants = new HashMap<>();
     private boolean current;
     /** Incremented whenever the lease is found lapsed: a catch-up that started before is stale. */
     private long epoch;
@@ -75,8 +73,8 @@ public final class QuorumLease {
         granted.put(name, nanos.getAsLong());
     }
 
-    /** Peer {@code peer} answered a hello this node sent at {@code sentNanos}. */
-    public synchronized void granted(URI peer, long sentNanos) {
+    /** Peer {@code peer} (its node name) answered a hello this node sent at {@code sentNanos}. */
+    public synchronized void granted(String peer, long sentNanos) {
         long now = nanos.getAsLong();
         if (leaseEnd() - now <= 0) {
             lapsed();
@@ -138,10 +136,10 @@ public final class QuorumLease {
         return current;
     }
 
-    /** The peers whose grants hold now (the catch-up sources). */
-    public synchronized List<URI> grantors() {
+    /** The peers (node names) whose grants hold now (the catch-up sources). */
+    public synchronized List<String> grantors() {
         long now = nanos.getAsLong();
-        List<URI> result = new ArrayList<>();
+        List<String> result = new ArrayList<>();
         grants.forEach((uri, sent) -> {
             if (sent + leaseNanos - now > 0) {
                 result.add(uri);
@@ -150,22 +148,40 @@ public final class QuorumLease {
         return result;
     }
 
+    /** A promise still running: not to commit without node {@code name} for {@code remainingMillis} more. */
+    public record Promise(String name, long remainingMillis) {
+        @Override
+        public String toString() {
+            return name + " (for " + remainingMillis + " ms more)";
+        }
+    }
+
+    /** Why a quorum-mode prepare is refused here; {@code retryAfterMillis} is when trying again can succeed (0: unknown). */
+    public record Refusal(Kind kind, String reason, long retryAfterMillis) {
+        public enum Kind {
+            /** This node does not hold its read lease or is catching up. */
+            NOT_READABLE,
+            /** This node promised a node left out of the transaction not to commit without it. */
+            PROMISED
+        }
+    }
+
     /**
-     * The nodes outside {@code participants} this node promised not to commit without, promises still
-     * running. Promises are kept in memory only, so for {@code 2 x read-lease} after it started this node
-     * counts as having promised every node (it may have, before a restart).
+     * The promises still running to nodes outside {@code participants}. Promises are kept in memory only, so
+     * for {@code 2 x read-lease} after it started this node counts as having promised every node (it may have,
+     * before a restart): that one is named "every node left out".
      */
-    public synchronized List<String> promisedOutside(java.util.Collection<String> participants) {
+    public synchronized List<Promise> promisedOutside(Collection<String> participants) {
         long now = nanos.getAsLong();
-        List<String> result = new ArrayList<>();
+        List<Promise> result = new ArrayList<>();
         if (participants.size() < clusterSize && startedNanos + promiseNanos - now > 0) {
-            result.add("every node left out (node '" + self + "' started " + TimeUnit.NANOSECONDS.toMillis(now - startedNanos)
-                    + " ms ago and may have promised them before; for " + TimeUnit.NANOSECONDS.toMillis(startedNanos + promiseNanos - now)
-                    + " ms more)");
+            result.add(new Promise("every node left out (node '" + self + "' started "
+                    + TimeUnit.NANOSECONDS.toMillis(now - startedNanos) + " ms ago and may have promised them before)",
+                    TimeUnit.NANOSECONDS.toMillis(startedNanos + promiseNanos - now) + 1));
         }
         granted.forEach((name, at) -> {
             if (!name.equals(self) && !participants.contains(name) && at + promiseNanos - now > 0) {
-                result.add(name + " (for " + TimeUnit.NANOSECONDS.toMillis(at + promiseNanos - now) + " ms more)");
+                result.add(new Promise(name, TimeUnit.NANOSECONDS.toMillis(at + promiseNanos - now) + 1));
             }
         });
         return result;
@@ -173,18 +189,20 @@ public final class QuorumLease {
 
     /**
      * The check every quorum-mode prepare passes first: this node must be current, and must not have
-     * promised a node left out of the transaction.
+     * promised a node left out of the transaction. Returns {@code null} when the prepare may go on.
      */
-    public void checkPrepare(TxWork work) {
+    public Refusal checkPrepare(TxWork work) {
         if (!readable()) {
-            throw new NotReadyException("node '" + self + "' does not hold its read lease or is catching up; it takes part in"
-                    + " transactions again once it caught up (quarkus.level-2pc.read-lease)");
+            return new Refusal(Refusal.Kind.NOT_READABLE, "node '" + self + "' does not hold its read lease or is catching up;"
+                    + " it takes part in transactions again once it caught up (quarkus.level-2pc.read-lease)", 0);
         }
-        List<String> promised = promisedOutside(work.participants());
+        List<Promise> promised = promisedOutside(work.participants());
         if (!promised.isEmpty()) {
-            throw new ConflictException("Transaction refused: node '" + self + "' promised " + promised
-                    + " not to commit without them (their read lease, quarkus.level-2pc.read-lease); retry");
+            long longest = promised.stream().mapToLong(Promise::remainingMillis).max().orElse(0);
+            return new Refusal(Refusal.Kind.PROMISED, "node '" + self + "' promised " + promised
+                    + " not to commit without them (their read lease, quarkus.level-2pc.read-lease)", longest);
         }
+        return null;
     }
 
     /** One line for health data and errors. */

@@ -1,13 +1,11 @@
-package io.quarkiverse.level2pc.runtime;
+package io.quarkiverse.level2pc.node;
 
-import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -18,8 +16,6 @@ import io.quarkiverse.level2pc.PeerDisconnected;
 import io.quarkiverse.level2pc.PeerFailed;
 import io.quarkiverse.level2pc.PeerRefusedException;
 import io.quarkiverse.level2pc.PeerReconnecting;
-import io.quarkiverse.level2pc.transport.PeerClient;
-import io.quarkiverse.level2pc.transport.PeerProtocol;
 
 /**
  * Watches the peers: a {@code hello} to each one every heartbeat (with exponential back-off while it
@@ -40,12 +36,12 @@ public final class PeerMonitor implements AutoCloseable {
         REFUSED
     }
 
-    /** A snapshot of one peer for health data and errors. */
-    public record PeerStatus(URI uri, State state, String node, int attempts, String lastError) {
+    /** A snapshot of one peer for health data and errors; {@code uri} is its base address. */
+    public record PeerStatus(String uri, State state, String node, int attempts, String lastError) {
     }
 
     private static final class Peer {
-        final URI uri;
+        final String uri;
         State state = State.CONNECTING;
         String node;
         int attempts;
@@ -55,70 +51,78 @@ public final class PeerMonitor implements AutoCloseable {
         /** What the peer said in its last hello: it is current (quorum mode; always true otherwise). */
         boolean current = true;
 
-        Peer(URI uri) {
+        Peer(String uri) {
             this.uri = uri;
         }
     }
 
-    private final Map<URI, Peer> peers = new LinkedHashMap<>();
-    private final PeerClient client;
+    private final Map<String, Peer> peers = new LinkedHashMap<>();
+    private final PeerLink link;
     private final String self;
     private final String cluster;
+    private final int protocol;
     private final int required;
     private final long heartbeatNanos;
     private final int failAfter;
     private final Consumer<Object> events;
     private final Runnable onChange;
-    private final ScheduledExecutorService scheduler;
-    /** One hello in flight per peer, each on its own thread: a peer that hangs does not delay the others. */
-    private final java.util.concurrent.ExecutorService hellos = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "level-2pc-peer-hello");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Scheduler scheduler;
+    private volatile boolean closed;
     private volatile HelloListener helloListener = (peer, sentNanos, askedLease, hello) -> {
     };
-    private volatile java.util.function.BooleanSupplier askLease = () -> false;
+    private volatile BooleanSupplier askLease = () -> false;
 
     /** Told of every answered hello, with the time it was sent and whether it asked for a lease (read leases, clocks). */
     @FunctionalInterface
     public interface HelloListener {
-        void answered(URI peer, long sentNanos, boolean askedLease, PeerClient.Hello hello);
+        void answered(String peer, long sentNanos, boolean askedLease, PeerLink.Hello hello);
     }
 
     /** Quorum mode: {@code askLease} says whether hellos ask for read leases now; {@code listener} hears every answer. */
-    public void quorumMode(java.util.function.BooleanSupplier askLease, HelloListener listener) {
+    public void quorumMode(BooleanSupplier askLease, HelloListener listener) {
         this.askLease = askLease;
         this.helloListener = listener;
     }
 
-    public PeerMonitor(List<URI> peerUris, PeerClient client, String self, String cluster, int required,
-            java.time.Duration heartbeat, int failAfter, Consumer<Object> events, Runnable onChange) {
-        for (URI u : peerUris) {
+    /**
+     * @param protocol the peer protocol version this node speaks (a peer speaking another is refused)
+     */
+    public PeerMonitor(List<String> peerUris, PeerLink link, String self, String cluster, int protocol, int required,
+            Duration heartbeat, int failAfter, Consumer<Object> events, Runnable onChange, Scheduler scheduler) {
+        for (String u : peerUris) {
             peers.put(u, new Peer(u));
         }
-        this.client = client;
+        this.link = link;
         this.self = self;
         this.cluster = cluster;
+        this.protocol = protocol;
         this.required = required;
         this.heartbeatNanos = heartbeat.toNanos();
         this.failAfter = failAfter;
         this.events = events;
         this.onChange = onChange;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "level-2pc-peer-monitor");
-            t.setDaemon(true);
-            return t;
-        });
+        this.scheduler = scheduler;
     }
 
+    /** Starts the rounds: one every quarter heartbeat. */
     public void start() {
-        scheduler.scheduleWithFixedDelay(this::tick, 0, Math.max(1, heartbeatNanos / 4), TimeUnit.NANOSECONDS);
+        scheduler.execute(this::round);
     }
 
-    /** One round: starts a hello to every peer whose next attempt is due. Runs on the monitor thread. */
+    private void round() {
+        if (closed) {
+            return;
+        }
+        try {
+            tick();
+        } finally {
+            scheduler.schedule(Math.max(1, heartbeatNanos / 4), this::round);
+        }
+    }
+
+    /** One round: starts a hello to every peer whose next attempt is due. */
     void tick() {
-        long now = System.nanoTime();
+        long now = scheduler.nanoTime();
         List<Peer> due = new ArrayList<>();
         synchronized (this) {
             for (Peer p : peers.values()) {
@@ -129,24 +133,34 @@ public final class PeerMonitor implements AutoCloseable {
             }
         }
         for (Peer p : due) {
-            try {
-                hellos.execute(() -> hello(p));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                return; // closing
-            }
+            hello(p);
         }
         onTick.run();
     }
 
+    /** One hello, without blocking: a peer that hangs does not delay the others. */
     private void hello(Peer p) {
-        try {
-            boolean ask = askLease.getAsBoolean();
-            long sent = System.nanoTime();
-            PeerClient.Hello h = client.hello(p.uri, ask);
-            String refusal = refusal(h);
-            if (refusal != null) {
-                refused(p, refusal);
-            } else {
+        boolean ask = askLease.getAsBoolean();
+        long sent = scheduler.nanoTime();
+        link.hello(p.uri, ask).whenComplete((h, failure) -> {
+            try {
+                if (closed) {
+                    return;
+                }
+                if (failure != null) {
+                    Throwable cause = Futures.unwrap(failure);
+                    if (cause instanceof PeerRefusedException) {
+                        refused(p, "refuses this node: " + cause.getMessage());
+                    } else {
+                        failed(p, String.valueOf(cause.getMessage()));
+                    }
+                    return;
+                }
+                String refusal = refusal(h);
+                if (refusal != null) {
+                    refused(p, refusal);
+                    return;
+                }
                 helloListener.answered(p.uri, sent, ask, h);
                 boolean changed;
                 synchronized (this) {
@@ -157,16 +171,12 @@ public final class PeerMonitor implements AutoCloseable {
                 if (changed) {
                     onChange.run();
                 }
+            } finally {
+                synchronized (this) {
+                    p.inFlight = false;
+                }
             }
-        } catch (PeerRefusedException e) {
-            refused(p, "refuses this node: " + e.getMessage());
-        } catch (RuntimeException e) {
-            failed(p, String.valueOf(e.getMessage()));
-        } finally {
-            synchronized (this) {
-                p.inFlight = false;
-            }
-        }
+        });
     }
 
     private volatile Runnable onTick = () -> {
@@ -178,11 +188,11 @@ public final class PeerMonitor implements AutoCloseable {
     }
 
     /**
-     * The node names of the peers a write can be committed on, by base URI: connected and, by their last
+     * The node names of the peers a write can be committed on, by base address: connected and, by their last
      * hello, current (quorum mode: a peer catching up takes no part in writes).
      */
-    public synchronized Map<URI, String> usablePeers() {
-        Map<URI, String> result = new LinkedHashMap<>();
+    public synchronized Map<String, String> usablePeers() {
+        Map<String, String> result = new LinkedHashMap<>();
         for (Peer p : peers.values()) {
             if (p.state == State.CONNECTED && p.node != null && p.current) {
                 result.put(p.uri, p.node);
@@ -191,9 +201,9 @@ public final class PeerMonitor implements AutoCloseable {
         return result;
     }
 
-    private String refusal(PeerClient.Hello h) {
-        if (h.protocol() != PeerProtocol.VERSION) {
-            return "speaks peer protocol " + h.protocol() + ", this node " + PeerProtocol.VERSION;
+    private String refusal(PeerLink.Hello h) {
+        if (h.protocol() != protocol) {
+            return "speaks peer protocol " + h.protocol() + ", this node " + protocol;
         }
         if (!cluster.equals(h.cluster())) {
             return "belongs to cluster '" + h.cluster() + "', this node to '" + cluster + "' (quarkus.level-2pc.cluster-name)";
@@ -212,11 +222,11 @@ public final class PeerMonitor implements AutoCloseable {
             p.node = node;
             p.attempts = 0;
             p.lastError = null;
-            p.nextAttemptNanos = System.nanoTime() + heartbeatNanos;
+            p.nextAttemptNanos = scheduler.nanoTime() + heartbeatNanos;
         }
         if (changed) {
             LOG.infof("Peer %s (node '%s') connected", p.uri, node);
-            events.accept(new PeerConnected(p.uri.toString(), node));
+            events.accept(new PeerConnected(p.uri, node));
             onChange.run();
         }
     }
@@ -228,58 +238,58 @@ public final class PeerMonitor implements AutoCloseable {
             boolean wasConnected = p.state == State.CONNECTED;
             p.state = State.REFUSED;
             p.lastError = why;
-            p.nextAttemptNanos = System.nanoTime() + 8 * heartbeatNanos;
+            p.nextAttemptNanos = scheduler.nanoTime() + 8 * heartbeatNanos;
             if (wasConnected) {
                 changed = true;
             }
         }
         if (changed) {
             LOG.errorf("Peer %s refused: it %s", p.uri, why);
-            events.accept(new ClusterError(p.uri.toString(), "peer " + p.uri + " " + why));
+            events.accept(new ClusterError(p.uri, "peer " + p.uri + " " + why));
             onChange.run();
         }
     }
 
     /** A call to the peer failed (heartbeat, or a transaction's call reported by {@link #reportFailure}). */
     private void failed(Peer p, String why) {
-        Object event1 = null;
-        Object event2 = null;
+        Object stateEvent = null;
+        Object failedEvent = null;
         synchronized (this) {
             if (p.state == State.CONNECTED) {
                 p.state = State.DISCONNECTED;
                 p.attempts = 0;
-                event1 = new PeerDisconnected(p.uri.toString(), why);
+                stateEvent = new PeerDisconnected(p.uri, why);
             } else {
                 p.attempts++;
                 if (p.state != State.FAILED) {
                     p.state = State.RECONNECTING;
-                    event1 = new PeerReconnecting(p.uri.toString(), p.attempts);
+                    stateEvent = new PeerReconnecting(p.uri, p.attempts);
                 }
                 if (p.attempts == failAfter) {
                     p.state = State.FAILED;
-                    event2 = new PeerFailed(p.uri.toString(), p.attempts, why);
+                    failedEvent = new PeerFailed(p.uri, p.attempts, why);
                 }
             }
             p.lastError = why;
             long backoff = heartbeatNanos << Math.min(p.attempts, 3);
-            p.nextAttemptNanos = System.nanoTime() + (p.state == State.DISCONNECTED ? 0 : backoff);
+            p.nextAttemptNanos = scheduler.nanoTime() + (p.state == State.DISCONNECTED ? 0 : backoff);
         }
-        if (event1 instanceof PeerDisconnected) {
+        if (stateEvent instanceof PeerDisconnected) {
             LOG.warnf("Peer %s disconnected: %s", p.uri, why);
-        } else if (event2 != null) {
+        } else if (failedEvent != null) {
             LOG.errorf("Peer %s failed after %d attempts: %s", p.uri, failAfter, why);
         }
-        if (event1 != null) {
-            events.accept(event1);
+        if (stateEvent != null) {
+            events.accept(stateEvent);
         }
-        if (event2 != null) {
-            events.accept(event2);
+        if (failedEvent != null) {
+            events.accept(failedEvent);
         }
         onChange.run();
     }
 
     /** A transaction could not reach {@code peer}: mark it disconnected now rather than at the next heartbeat. */
-    public void reportFailure(URI peer, String why) {
+    public void reportFailure(String peer, String why) {
         Peer p;
         synchronized (this) {
             p = peers.get(peer);
@@ -330,9 +340,18 @@ public final class PeerMonitor implements AutoCloseable {
         return String.join("; ", parts);
     }
 
+    /** The address of the connected peer called {@code nodeName}, or {@code null}. */
+    public synchronized String peerNamed(String nodeName) {
+        for (Peer p : peers.values()) {
+            if (nodeName.equals(p.node)) {
+                return p.uri;
+            }
+        }
+        return null;
+    }
+
     @Override
     public void close() {
-        scheduler.shutdownNow();
-        hellos.shutdownNow();
+        closed = true;
     }
 }

@@ -1,0 +1,189 @@
+package io.quarkiverse.level2pc.node;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.CatchUp;
+import io.quarkiverse.level2pc.core.Conflict;
+import io.quarkiverse.level2pc.core.Hint;
+import io.quarkiverse.level2pc.core.KeyState;
+import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.core.Participant;
+import io.quarkiverse.level2pc.core.PrepareRecord;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.storage.NodeStore;
+
+/**
+ * Quorum mode's catch-up on one node, both sides: as a source, what a node that missed commits must take
+ * from this one ({@link #catchUpFor}); as the node catching up, applying what its sources sent
+ * ({@link #apply}); and the participant's answer about a transaction whose branch another node adopted
+ * ({@link #branchState}).
+ */
+public final class CatchUps {
+
+    private static final Logger LOG = Logger.getLogger(CatchUps.class);
+
+    private final LocalNode node;
+    private final Branches branches;
+    private final NodeStore store;
+
+    public CatchUps(LocalNode node) {
+        this.node = node;
+        this.branches = node.branches;
+        this.store = node.store();
+    }
+
+    /** Whether work {@code w} belongs to a branch node {@code self} adopted: prepared without it (quorum mode). */
+    static boolean isAdopted(TxWork w, String self) {
+        return w.isQuorum() && !w.participants().contains(self);
+    }
+
+    /**
+     * What node {@code name} needs to catch up from this node: the current state of every key of the commits
+     * it missed, and this node's branches that are prepared (or committing) without it, which it adopts.
+     * Branches are collected before the hints are read, so a branch completing in between is in one list or
+     * in both, never in neither.
+     */
+    public CatchUp catchUpFor(String name) {
+        List<PrepareRecord> inFlight = branches.locked(() -> {
+            List<PrepareRecord> list = new ArrayList<>();
+            branches.participant.live().forEach((id, w) -> {
+                if (w.isQuorum() && !w.participants().contains(name) && !w.isReadOnly()) {
+                    list.add(new PrepareRecord(id, w));
+                }
+            });
+            return list;
+        });
+        Set<Bytes> keys = new TreeSet<>();
+        List<Bytes> hints = new ArrayList<>();
+        for (Hint h : store.hints()) {
+            if (h.missedBy(name)) {
+                hints.add(h.gtrid());
+                keys.addAll(h.keys());
+            }
+        }
+        List<KeyState> states = new ArrayList<>(keys.size());
+        for (Bytes k : keys) {
+            states.add(store.stateOf(k));
+        }
+        return new CatchUp(states, inFlight, hints);
+    }
+
+    /**
+     * What this node, a participant of transaction {@code gtrid}, knows of it (asked by a node that adopted
+     * a branch of it): {@code IN_PROGRESS} while a branch of it is live here; {@code COMMITTED} while its
+     * catch-up hint is on record (it committed without the asker, who has not caught up with it yet);
+     * otherwise {@code UNKNOWN}: it rolled back, or its prepare has not arrived yet, or every node it missed
+     * caught up with it already (the asker included, which then holds its writes).
+     */
+    public Outcome branchState(Bytes gtrid) {
+        if (node.isLive(gtrid)) {
+            return Outcome.IN_PROGRESS;
+        }
+        return store.hasHint(gtrid) ? Outcome.COMMITTED : Outcome.UNKNOWN;
+    }
+
+    /** Node {@code name} applied the hints {@code gtrids} this node sent it. */
+    public CompletableFuture<Void> caughtUp(String name, List<Bytes> gtrids) {
+        return store.caughtUp(name, gtrids);
+    }
+
+    /**
+     * Applies what the catch-up sources sent: every key whose state at a source carries a greater stamp than
+     * here takes that state, and the sources' branches prepared without this node are adopted (persisted
+     * here with their locks; the in-doubt resolver asks their participants). Keys and adopted branches are
+     * locked for the duration, so no commit of them runs concurrently. Completes with {@code null} when
+     * applied, else with why not (a local branch holds one of the keys: try again later).
+     */
+    public CompletableFuture<String> apply(List<CatchUp> answers) {
+        CatchUp.Merged merged = CatchUp.merge(answers);
+        node.clock.observe(merged.maxStamp());
+        List<KeyState> newer = new ArrayList<>();
+        List<PrepareRecord> adopted = new ArrayList<>();
+        String busy = branches.locked(() -> {
+            for (PrepareRecord r : merged.branches().values()) {
+                if (branches.participant.state(r.branch()) == null && branches.participant.outcome(r.branch()) == null) {
+                    adopted.add(r);
+                }
+            }
+            newer.addAll(merged.newerThan(node.versions));
+            Set<Bytes> frozen = new HashSet<>();
+            newer.forEach(k -> frozen.add(k.key()));
+            // A local branch committing one of these keys right now would decide "newer or not" against what
+            // the store holds before this catch-up: wait for it. A local branch that is only prepared may keep
+            // its locks (it was decided elsewhere already, or it would conflict with the newer state): its
+            // commit waits for the frozen keys and then skips whatever is older than what is stored.
+            for (Map.Entry<BranchId, TxWork> e : branches.participant.live().entrySet()) {
+                if (branches.participant.state(e.getKey()) == Participant.State.COMMITTING
+                        && e.getValue().writes().keySet().stream().anyMatch(frozen::contains)) {
+                    return "local branch " + e.getKey() + " is committing one of the keys";
+                }
+            }
+            // Adopted branches take their locks now (written and read keys, as on their source); a key held by a
+            // local branch must be released first. A dry run with the branches' own ids, so that restoring them
+            // below cannot fail half-way (two adopted branches may also conflict with each other).
+            Conflict c = null;
+            List<BranchId> tried = new ArrayList<>();
+            for (PrepareRecord r : adopted) {
+                c = branches.participant.locks().tryLock(r.branch(), r.work().writes().keySet(), r.work().reads().keySet());
+                if (c != null) {
+                    break;
+                }
+                tried.add(r.branch());
+            }
+            tried.forEach(branches.participant.locks()::release);
+            if (c != null) {
+                return "the " + KeySpace.describe(c.key()) + " of a branch prepared without this node is held by branch "
+                        + c.holder();
+            }
+            long now = node.scheduler().currentTimeMillis();
+            for (PrepareRecord r : adopted) {
+                branches.participant.restore(r.branch(), r.work()); // its record is written below, before anyone is told
+                branches.preparedSince.put(r.branch(), now);
+            }
+            branches.catchUpKeys.addAll(frozen);
+            return null;
+        });
+        if (busy != null) {
+            return CompletableFuture.completedFuture(busy);
+        }
+        return store.applyCatchUp(newer, adopted).handle((v, failure) -> {
+            branches.locked(() -> {
+                newer.forEach(k -> branches.catchUpKeys.remove(k.key()));
+                if (failure != null) {
+                    for (PrepareRecord r : adopted) {
+                        branches.participant.abandonRestored(r.branch());
+                        branches.preparedSince.remove(r.branch());
+                    }
+                }
+            });
+            branches.released();
+            if (failure != null) {
+                throw Futures.asRuntime(failure);
+            }
+            if (!newer.isEmpty() || !adopted.isEmpty()) {
+                LOG.infof("Node '%s' caught up: %d key(s) updated, %d branch(es) prepared without it adopted", node.nodeName(),
+                        newer.size(), adopted.size());
+            }
+            return null;
+        });
+    }
+
+    /** Whether {@code id} is a branch this node adopted from a catch-up source (prepared without this node). */
+    public boolean isAdopted(BranchId id) {
+        return branches.locked(() -> {
+            TxWork w = branches.participant.work(id);
+            return w != null && isAdopted(w, node.nodeName());
+        });
+    }
+}

@@ -1,0 +1,514 @@
+package io.quarkiverse.level2pc.node;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.level2pc.ConflictException;
+import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.PeerUnavailableException;
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.Coordinator;
+import io.quarkiverse.level2pc.core.Decision;
+import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.core.TxIds;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.storage.NodeStore;
+
+/**
+ * Runs the transactions this node coordinates: drives the pure {@link Coordinator} over the local
+ * participant ({@link LocalNode}) and the peers ({@link PeerLink}). A transaction's course:
+ *
+ * <ol>
+ * <li>the local branch is validated and locked, without a prepare record;</li>
+ * <li>every peer is sent its prepare at once (one round trip however many peers); each syncs its prepare
+ * record, then votes;</li>
+ * <li>all YES: the local branch's writes and the commit decision (the peers still to commit) are written in
+ * ONE synced batch: from then on the transaction is committed, and the caller is answered (or, with
+ * {@code waitForPeerCommits}, once every peer acknowledged);</li>
+ * <li>the peers are sent their commits; each acknowledgement shrinks the decision, which is deleted when
+ * none is left. A peer that cannot be reached is sent its commit again by the in-doubt resolver, or asks
+ * for the outcome itself.</li>
+ * </ol>
+ *
+ * A NO vote or a failure before the decision rolls every branch back; a coordinator that crashes before its
+ * decision is durable has nothing on disk for the transaction, so the peers that ask are told "rolled back"
+ * (presumed abort). That one synced write on the coordinator replaces a transaction log: it is the decision.
+ *
+ * <p>
+ * The same machinery is the branch of an external transaction manager's two-phase commit
+ * ({@link #prepareExternal}): then the local branch has a prepare record and the decision is the manager's.
+ */
+public final class TxCoordinator {
+
+    private static final Logger LOG = Logger.getLogger(TxCoordinator.class);
+
+    /** Polling interval while waiting to be writable, and the cap of the conflict back-off. */
+    private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /**
+     * Who takes part in a write: the {@code peers} to prepare; in quorum mode also the names of all
+     * participants (this node included) and how many nodes are left out. In full-replication mode
+     * {@code participants} is empty and every peer takes part.
+     */
+    public record WriteSet(List<String> peers, List<String> participants, int excluded) {
+        public WriteSet {
+            peers = List.copyOf(peers);
+            participants = List.copyOf(participants);
+        }
+
+        public static WriteSet everyPeer(List<String> peers) {
+            return new WriteSet(peers, List.of(), 0);
+        }
+
+        public boolean isQuorum() {
+            return !participants.isEmpty();
+        }
+    }
+
+    private final String nodeName;
+    private final LocalNode local;
+    private final PeerLink link;
+    private final Scheduler scheduler;
+    private final NodeStore store;
+    private final TxIds ids;
+    private final Random random;
+    private final boolean waitForPeerCommits;
+    private final Function<BranchId, Outcome> externalLog;
+    private final BiConsumer<String, String> onUnreachable;
+    private final Coordinator core = new Coordinator();
+    /** When each kept decision became durable (scheduler nanos; the open time for decisions found at startup). */
+    private final Map<Bytes, Long> decidedAt = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * @param externalLog what an external transaction manager knows of one of its own transactions that
+     *        this node prepared (its log), for the callback site
+     * @param onUnreachable told of a peer a transaction's call could not reach (peer address, why)
+     */
+    public TxCoordinator(LocalNode local, PeerLink link, Scheduler scheduler, TxIds ids, Random random,
+            boolean waitForPeerCommits, Function<BranchId, Outcome> externalLog, BiConsumer<String, String> onUnreachable) {
+        this.nodeName = local.nodeName();
+        this.local = local;
+        this.link = link;
+        this.scheduler = scheduler;
+        this.store = local.store();
+        this.ids = ids;
+        this.random = random;
+        this.waitForPeerCommits = waitForPeerCommits;
+        this.externalLog = externalLog;
+        this.onUnreachable = onUnreachable;
+        List<Decision> found = store.loadDecisions();
+        synchronized (core) {
+            core.restore(found);
+        }
+        long now = scheduler.nanoTime();
+        found.forEach(d -> decidedAt.put(d.gtrid(), now));
+    }
+
+    // ---- transactions decided here ----------------------------------------------------------
+
+    /**
+     * Commits {@code work} on this node and the peers of a write set, retrying for up to {@code bound} what a
+     * retry can fix: a transaction that read nothing (blind) after any
+     * conflict; a prepare refused until a promise to a departed node ran out (quorum mode); a peer that
+     * could not be reached or is catching up (quorum mode: the next write set leaves it out). Every attempt
+     * is a transaction of its own (a new id), with the priority of the first, so that a transaction that
+     * keeps losing grows older and eventually wins. {@code writeSets} says who takes part now, or throws
+     * {@link NotReadyException} while this node may not write.
+     */
+    public CompletableFuture<Void> run(TxWork work, Supplier<WriteSet> writeSets, java.time.Duration bound) {
+        TxWork first = work.priority() == 0 ? work.withPriority(scheduler.currentTimeMillis()) : work;
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        runAttempt(first, writeSets, scheduler.nanoTime() + bound.toNanos(), 1, result);
+        return result;
+    }
+
+    private void runAttempt(TxWork work, Supplier<WriteSet> writeSets, long deadline, int attempt, CompletableFuture<Void> result) {
+        WriteSet ws;
+        try {
+            ws = writeSets.get();
+        } catch (NotReadyException e) {
+            retryOrFail(work, writeSets, deadline, attempt, result, e, Math.min(MAX_PAUSE_NANOS, remaining(deadline)));
+            return;
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+            return;
+        }
+        TxWork w = ws.isQuorum() ? work.withStamp(local.nextStamp(), ws.participants(), ws.excluded()) : work;
+        commit(ids.next(), w, ws.peers()).whenComplete((v, failure) -> {
+            if (failure == null) {
+                result.complete(null);
+                return;
+            }
+            RuntimeException e = Futures.asRuntime(failure);
+            long pause = retryPause(w, ws, e, attempt);
+            if (pause < 0) {
+                result.completeExceptionally(e);
+            } else {
+                retryOrFail(work, writeSets, deadline, attempt, result, e, pause);
+            }
+        });
+    }
+
+    /** How long to wait before retrying after {@code e}, or -1 if a retry cannot help. */
+    private long retryPause(TxWork work, WriteSet ws, RuntimeException e, int attempt) {
+        if (e instanceof PromiseRefusalException p) {
+            return TimeUnit.MILLISECONDS.toNanos(p.retryAfterMillis()) + TimeUnit.MILLISECONDS.toNanos(1);
+        }
+        boolean quorumRetry = ws.isQuorum() && (e instanceof PeerUnavailableException || e instanceof NotReadyException);
+        boolean blindConflict = e instanceof ConflictException && work.reads().isEmpty();
+        if (!quorumRetry && !blindConflict) {
+            return -1;
+        }
+        // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.
+        long cap = Math.min(MAX_PAUSE_NANOS, 500_000L << Math.min(attempt, 6));
+        return 1 + (long) (random.nextDouble() * cap);
+    }
+
+    private void retryOrFail(TxWork work, Supplier<WriteSet> writeSets, long deadline, int attempt, CompletableFuture<Void> result,
+            RuntimeException cause, long pauseNanos) {
+        if (remaining(deadline) <= 0 || remaining(deadline) < pauseNanos && cause instanceof PromiseRefusalException) {
+            result.completeExceptionally(finalFailure(cause, deadline));
+            return;
+        }
+        scheduler.schedule(Math.min(pauseNanos, remaining(deadline)), () -> runAttempt(work, writeSets, deadline, attempt + 1, result));
+    }
+
+    private long remaining(long deadline) {
+        return deadline - scheduler.nanoTime();
+    }
+
+    /** A write that waited for promises to run out and ran out of time itself: not a conflict, the node is not ready. */
+    private static RuntimeException finalFailure(RuntimeException cause, long deadline) {
+        if (cause instanceof PromiseRefusalException p) {
+            return new PromiseRefusalException("The write waited for its own time bound (quarkus.level-2pc.lock-wait-timeout, or"
+                    + " quarkus.level-2pc.ready-timeout) and the last prepare was still refused: " + p.getMessage(),
+                    p.retryAfterMillis());
+        }
+        return cause;
+    }
+
+    /**
+     * One attempt: commits {@code work} as transaction {@code id} on this node and {@code peers}. Completes
+     * once the decision is durable (or every peer acknowledged, with {@code waitForPeerCommits}); exceptionally
+     * with the first refusal or failure, after every branch was rolled back.
+     */
+    public CompletableFuture<Void> commit(BranchId id, TxWork work, List<String> peers) {
+        Attempt a = new Attempt(id, work, false);
+        synchronized (core) {
+            core.begin(id, peers, false);
+        }
+        local.lockLocally(id, work, peers.isEmpty()).whenComplete((v, failure) -> {
+            if (failure != null) {
+                a.carryOut(refused(id, null, false, failure));
+                return;
+            }
+            a.sendPrepares(peers);
+            a.carryOut(next(() -> core.localLocked(id.gtrid())));
+        });
+        return a.committed;
+    }
+
+    // ---- transactions decided by an external transaction manager ----------------------------
+
+    /**
+     * Phase one of an external transaction manager's branch {@code xid}: the local branch is prepared with a
+     * record, and so is every peer's. Completes with YES once all are durable; exceptionally (every branch
+     * rolled back) otherwise.
+     */
+    public CompletableFuture<Void> prepareExternal(BranchId xid, TxWork work, List<String> peers) {
+        Attempt a = new Attempt(xid, work, true);
+        synchronized (core) {
+            core.begin(xid, peers, true);
+        }
+        local.prepare(xid, work).whenComplete((vote, failure) -> {
+            if (failure != null) {
+                a.carryOut(refused(xid, null, false, failure));
+                return;
+            }
+            a.sendPrepares(peers);
+            a.carryOut(next(() -> core.localLocked(xid.gtrid())));
+        });
+        return a.prepared;
+    }
+
+    /**
+     * The manager decided to commit {@code xid}: the decision is written with the local commit, then the
+     * peers commit. For a branch left from before a restart (recovery), every peer in {@code peers} is sent
+     * the commit: those that never prepared it answer "unknown", which counts as done.
+     */
+    public CompletableFuture<Void> commitExternal(BranchId xid, List<String> peers) {
+        Attempt a = attempts.get(xid.gtrid());
+        if (a != null) {
+            a.carryOut(next(() -> core.commitRequested(xid.gtrid())));
+            return a.committed;
+        }
+        Map<String, BranchId> all = new LinkedHashMap<>();
+        peers.forEach(p -> all.put(p, xid));
+        Decision decision = new Decision(xid.gtrid(), all);
+        return local.commitLocally(xid, decision).thenAccept(c -> {
+            boolean recorded;
+            synchronized (core) {
+                recorded = c == Completion.DONE && !decision.isSettled() && !core.hasDecision(xid.gtrid());
+                if (recorded) {
+                    core.restore(List.of(decision));
+                    decidedAt.put(xid.gtrid(), scheduler.nanoTime());
+                }
+            }
+            if (recorded) {
+                sendCommits(xid, decision.peers().keySet(), null);
+            }
+        });
+    }
+
+    /** The manager rolled {@code xid} back (or recovery presumed abort): every branch is rolled back. */
+    public CompletableFuture<Void> rollbackExternal(BranchId xid, List<String> peers) {
+        Attempt a = attempts.get(xid.gtrid());
+        if (a != null) {
+            Coordinator.Next n = next(() -> core.abortRequested(xid.gtrid(), new ConflictException("rolled back by the transaction manager")));
+            if (n instanceof Coordinator.Ignore i && i.phase() != Coordinator.Phase.ROLLING_BACK) {
+                return CompletableFuture.failedFuture(new IllegalStateException("transaction " + xid + " is already " + i.phase()));
+            }
+            a.carryOut(n);
+            return a.rolledBack;
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        all.add(local.rollback(xid));
+        for (String p : peers) {
+            all.add(link.rollback(p, xid));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    // ---- the callback site, decisions -----------------------------------------------------------
+
+    /**
+     * What this node, as coordinator, knows of the transaction of {@code branch}: running here, decided here,
+     * else for a transaction of its own format presumed abort, for an external manager's its log; for a
+     * transaction of another coordinator, {@link Outcome#UNKNOWN}.
+     */
+    public Outcome outcomeOf(BranchId branch) {
+        Outcome o;
+        synchronized (core) {
+            o = core.outcomeOf(branch.gtrid());
+        }
+        if (o != Outcome.UNKNOWN) {
+            return o;
+        }
+        if (!nodeName.equals(TxIds.coordinatorIn(branch.gtrid()))) {
+            return Outcome.UNKNOWN;
+        }
+        return branch.formatId() == TxIds.FORMAT_ID ? Outcome.ROLLED_BACK : externalLog.apply(branch);
+    }
+
+    /** Whether this node keeps a commit decision for {@code gtrid} (some peer has not acknowledged it). */
+    public boolean hasDecision(Bytes gtrid) {
+        synchronized (core) {
+            return core.hasDecision(gtrid);
+        }
+    }
+
+    /**
+     * Sends again the commits of every decision kept for at least {@code ageNanos} (a peer was down, or this
+     * node restarted).
+     */
+    public void resendCommits(long ageNanos) {
+        List<Decision> pending;
+        synchronized (core) {
+            pending = core.decisions();
+        }
+        long now = scheduler.nanoTime();
+        for (Decision d : pending) {
+            if (now - decidedAt.getOrDefault(d.gtrid(), now) >= ageNanos) {
+                d.peers().forEach((peer, branch) -> sendCommit(branch, peer, true));
+            }
+        }
+    }
+
+    /** How many decisions wait for acknowledgements, and how many transactions run (health data, tests). */
+    public int pendingDecisions() {
+        synchronized (core) {
+            return core.decisions().size();
+        }
+    }
+
+    // ---- one transaction's course -----------------------------------------------------------
+
+    /** Externally decided transactions between their prepare and the manager's decision. */
+    private final Map<Bytes, Attempt> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Coordinator.Next next(Supplier<Coordinator.Next> step) {
+        synchronized (core) {
+            return step.get();
+        }
+    }
+
+    private Coordinator.Next refused(BranchId id, String peer, boolean mayHavePrepared, Throwable failure) {
+        return next(() -> core.refused(id.gtrid(), peer, mayHavePrepared, Futures.unwrap(failure)));
+    }
+
+    /** The calls and futures of one transaction coordinated here. */
+    private final class Attempt {
+        final BranchId id;
+        final TxWork work;
+        final Map<String, CompletableFuture<Vote>> prepares = new LinkedHashMap<>();
+        final CompletableFuture<Void> prepared = new CompletableFuture<>();
+        final CompletableFuture<Void> committed = new CompletableFuture<>();
+        final CompletableFuture<Void> rolledBack = new CompletableFuture<>();
+
+        Attempt(BranchId id, TxWork work, boolean external) {
+            this.id = id;
+            this.work = work;
+            if (external) {
+                attempts.put(id.gtrid(), this);
+                // An external manager learns a failed phase one from `prepared`; `committed` fails along with it.
+                committed.exceptionally(e -> null);
+            }
+        }
+
+        void sendPrepares(List<String> peers) {
+            synchronized (this) {
+                for (String p : peers) {
+                    prepares.put(p, link.prepare(p, id, work));
+                }
+            }
+            prepares.forEach((peer, f) -> f.whenComplete((vote, failure) -> {
+                if (failure == null) {
+                    carryOut(next(() -> core.voted(id.gtrid(), peer, vote == Vote.READ_ONLY)));
+                } else {
+                    Throwable cause = Futures.unwrap(failure);
+                    boolean noVote = cause instanceof ConflictException || cause instanceof NotReadyException;
+                    if (cause instanceof PeerUnavailableException) {
+                        onUnreachable.accept(peer, cause.getMessage());
+                    }
+                    carryOut(refused(id, peer, !noVote, cause));
+                }
+            }));
+        }
+
+        void carryOut(Coordinator.Next n) {
+            if (n instanceof Coordinator.Commit c) {
+                writeDecision(c.decision());
+            } else if (n instanceof Coordinator.Abort a) {
+                rollBack(a.peers(), Futures.asRuntime((Throwable) a.cause()));
+            } else if (n instanceof Coordinator.Prepared) {
+                prepared.complete(null);
+            }
+        }
+
+        private void writeDecision(Decision decision) {
+            local.commitLocally(id, decision).whenComplete((c, failure) -> {
+                if (failure != null) {
+                    // The local node is now fail-stop for writes; the decision may or may not be on disk: the
+                    // transaction stays in doubt (outcome IN_PROGRESS) until this node restarts and reads it.
+                    LOG.errorf("Node '%s' could not write its commit decision of %s: %s. Its outcome is known again once the"
+                            + " node restarts", nodeName, id, Futures.unwrap(failure).getMessage());
+                    committed.completeExceptionally(new OutcomeUnknownException("the outcome of transaction " + id
+                            + " is unknown: writing its commit decision failed on node '" + nodeName + "' ("
+                            + Futures.unwrap(failure).getMessage() + "); it is known again once the node restarts",
+                            Futures.unwrap(failure)));
+                    return;
+                }
+                Collection<String> peers;
+                synchronized (core) {
+                    peers = core.decisionDurable(decision);
+                }
+                if (!peers.isEmpty()) {
+                    decidedAt.put(id.gtrid(), scheduler.nanoTime());
+                }
+                attempts.remove(id.gtrid());
+                if (!waitForPeerCommits || peers.isEmpty()) {
+                    committed.complete(null);
+                    sendCommits(id, peers, null);
+                } else {
+                    sendCommits(id, peers, committed);
+                }
+            });
+        }
+
+        private void rollBack(List<String> peers, RuntimeException cause) {
+            List<CompletableFuture<?>> done = new ArrayList<>();
+            done.add(local.rollback(id));
+            for (String p : peers) {
+                CompletableFuture<Vote> prepare;
+                synchronized (this) {
+                    prepare = prepares.get(p);
+                }
+                if (prepare != null) {
+                    // Never overtake the prepare: roll back once it answered or failed.
+                    done.add(prepare.handle((v, e) -> null).thenCompose(x -> link.rollback(p, id))
+                            .exceptionally(e -> {
+                                LOG.debugf("Rollback of %s on peer %s failed (%s); the peer asks for the outcome later", id, p,
+                                        Futures.unwrap(e).getMessage());
+                                return null;
+                            }));
+                }
+            }
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                synchronized (core) {
+                    core.rolledBack(id.gtrid());
+                }
+                attempts.remove(id.gtrid());
+                prepared.completeExceptionally(cause);
+                committed.completeExceptionally(cause);
+                rolledBack.complete(null);
+            });
+        }
+    }
+
+    /** Sends the commits of a durable decision; {@code allDone}, if given, completes once every peer acknowledged. */
+    private void sendCommits(BranchId id, Collection<String> peers, CompletableFuture<Void> allDone) {
+        List<CompletableFuture<?>> acks = new ArrayList<>();
+        for (String p : peers) {
+            acks.add(sendCommit(id, p, false));
+        }
+        if (allDone != null) {
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> allDone.complete(null));
+        }
+    }
+
+    private CompletableFuture<Void> sendCommit(BranchId id, String peer, boolean resend) {
+        return link.commit(peer, id).handle((c, failure) -> {
+            Throwable cause = failure == null ? null : Futures.unwrap(failure);
+            if (cause instanceof PeerLink.HeuristicOutcome h) {
+                LOG.errorf("Commit of %s on peer %s: %s", id, peer, h.getMessage());
+            } else if (cause != null) {
+                if (cause instanceof PeerUnavailableException) {
+                    onUnreachable.accept(peer, cause.getMessage());
+                }
+                LOG.debugf("Commit of %s on peer %s failed (%s); this node sends it again (its decision is kept)", id, peer,
+                        cause.getMessage());
+                return null;
+            }
+            acknowledged(id.gtrid(), peer);
+            if (resend) {
+                LOG.infof("Node '%s' completed the commit of %s on peer %s", nodeName, id, peer);
+            }
+            return null;
+        });
+    }
+
+    private void acknowledged(Bytes gtrid, String peer) {
+        synchronized (core) {
+            Decision rest = core.acknowledged(gtrid, peer);
+            if (rest != null && rest.isSettled()) {
+                decidedAt.remove(gtrid);
+            }
+            if (rest != null && store.isOpen()) {
+                // Submitted under the coordinator's lock: the store applies the updates of one decision in order.
+                store.updateDecision(rest);
+            }
+        }
+    }
+}
