@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
-import io.quarkiverse.level2pc.core.Bytes;
-
 /**
  * A key range for {@link ReplicatedDB#scan}: {@code from} inclusive, {@code to} exclusive, either end
  * open ({@code null}). Keys compare as unsigned bytes.
@@ -44,7 +42,7 @@ public final class Range {
         if (prefix.length == 0) {
             return ALL;
         }
-        return new Range(prefix.clone(), Bytes.prefixSuccessor(prefix));
+        return new Range(prefix.clone(), endOfPrefix(prefix));
     }
 
     /** {@code from <= key < to}; {@code null} leaves that end open. */
@@ -71,5 +69,20 @@ public final class Range {
     public String toString() {
         return "Range[" + (from == null ? "-inf" : new String(from, StandardCharsets.UTF_8)) + ", "
                 + (to == null ? "+inf" : new String(to, StandardCharsets.UTF_8)) + ")";
+    }
+
+    /**
+     * The smallest key after every key that starts with {@code prefix} (the exclusive end of a prefix scan), or
+     * {@code null} when there is none (the prefix is all {@code 0xFF} bytes, or empty).
+     */
+    public static byte[] endOfPrefix(byte[] prefix) {
+        byte[] end = prefix.clone();
+        for (int i = end.length - 1; i >= 0; i--) {
+            if (end[i] != (byte) 0xFF) {
+                end[i]++;
+                return Arrays.copyOf(end, i + 1);
+            }
+        }
+        return null;
     }
 }

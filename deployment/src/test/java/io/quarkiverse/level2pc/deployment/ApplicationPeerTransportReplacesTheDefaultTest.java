@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.PeerMonitor;
+import io.quarkiverse.level2pc.node.PeerMonitor;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
 import io.quarkiverse.level2pc.transport.PeerRequest;
 import io.quarkiverse.level2pc.transport.PeerResponse;
@@ -78,10 +78,10 @@ public class ApplicationPeerTransportReplacesTheDefaultTest {
 
     @Test
     void theNodeReachesItsPeerThroughIt() {
-        await().atMost(Duration.ofSeconds(10)).until(node::isReady);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.nodeIfOpen().readiness().isReady());
 
         assertThat(fake.calls).contains("hello " + PEER + " from custom-transport-node");
-        assertThat(node.monitor().status()).singleElement()
+        assertThat(node.nodeIfOpen().monitor().status()).singleElement()
                 .satisfies(s -> {
                     assertThat(s.state()).isEqualTo(PeerMonitor.State.CONNECTED);
                     assertThat(s.node()).isEqualTo("fake-peer");

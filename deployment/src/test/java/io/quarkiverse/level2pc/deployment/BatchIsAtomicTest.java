@@ -21,8 +21,10 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.node.Completion;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -71,13 +73,13 @@ public class BatchIsAtomicTest {
 
     @Test
     void aBatchThatCannotLockOneKeyAppliesNone() {
-        LocalNode local = node.nodeIfOpen();
+        LocalNode local = node.nodeIfOpen().local();
         // a branch of some other coordinator (not Narayana's format, so recovery leaves it alone) is
         // prepared here and holds "lk:held"
         BranchId foreign = new BranchId(4711, Bytes.utf8("foreign-gtrid"), Bytes.utf8("b1"));
         TreeMap<Bytes, byte[]> writes = new TreeMap<>();
         writes.put(internal("lk:held"), "theirs".getBytes(StandardCharsets.UTF_8));
-        assertThat(local.prepare(foreign, new TxWork(writes, Map.of(), ""))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(local.prepare(foreign, new TxWork(writes, Map.of(), "")).join()).isEqualTo(Vote.YES);
         try {
             Throwable thrown = catchThrowable(() -> db.batch(b -> b.put("lk:free1", "a").put("lk:held", "ours").put("lk:free2", "b")));
 
@@ -86,7 +88,7 @@ public class BatchIsAtomicTest {
             assertThat(((Level2pcException) thrown).isRetryable()).isTrue();
             assertThat(thrown.getMessage()).contains("lk:held");
         } finally {
-            assertThat(local.rollback(foreign)).isEqualTo(LocalNode.Completion.DONE);
+            assertThat(local.rollback(foreign).join()).isEqualTo(Completion.DONE);
         }
         assertThat(db.get("lk:free1")).isNull();
         assertThat(db.get("lk:free2")).isNull();

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.level2pc.storage.LevelStore;
+import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -33,7 +34,7 @@ public class DataDirectoryOfAnotherNodeFailsStartupTest {
                     .contains("quarkus.level-2pc.node-name=a"));
 
     static void createStoreOfNodeA() {
-        try (LevelStore store = LevelStore.open(Path.of(DIR, "leveldb"), true, 100)) {
+        try (NodeStore store = new NodeStore(LevelStore.open(Path.of(DIR, "leveldb"), true, 100))) {
             if (store.claimNodeName("a") != null) {
                 throw new IllegalStateException("the fresh store already belonged to a node");
             }

@@ -21,8 +21,9 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.node.Vote;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -56,8 +57,8 @@ public class InDoubtAdminEndpointsTest {
         TreeMap<Bytes, byte[]> writes = new TreeMap<>();
         writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), "forced".getBytes(StandardCharsets.UTF_8)),
                 "by-hand".getBytes(StandardCharsets.UTF_8));
-        LocalNode local = node.nodeIfOpen();
-        assertThat(local.prepare(id, new TxWork(writes, Map.of(), "lost-node"))).isEqualTo(LocalNode.Vote.YES);
+        LocalNode local = node.nodeIfOpen().local();
+        assertThat(local.prepare(id, new TxWork(writes, Map.of(), "lost-node")).join()).isEqualTo(Vote.YES);
 
         given().get("/level-2pc/admin/in-doubt").then().statusCode(401)
                 .body("detail", containsString("Authorization: Bearer"));

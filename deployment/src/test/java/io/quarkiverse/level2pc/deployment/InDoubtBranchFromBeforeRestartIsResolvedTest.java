@@ -29,9 +29,11 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.LevelStore;
+import io.quarkiverse.level2pc.storage.NodeStore;
+import io.quarkiverse.level2pc.node.Completion;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -94,15 +96,15 @@ public class InDoubtBranchFromBeforeRestartIsResolvedTest {
     }
 
     static void writeStoreOfThePreviousRun() {
-        try (LevelStore store = LevelStore.open(Path.of(DIR, "leveldb"), true, 100)) {
+        try (NodeStore store = new NodeStore(LevelStore.open(Path.of(DIR, "leveldb"), true, 100))) {
             store.claimNodeName(NODE);
             BranchId earlier = new BranchId(4711, Bytes.utf8("an-earlier-tx"), Bytes.utf8("b"));
             TreeMap<Bytes, byte[]> values = new TreeMap<>();
             values.put(key("ours"), utf8("old"));
             values.put(key("theirs"), utf8("old"));
-            store.commit(earlier, new TxWork(values, Map.of(), ""), false);
-            store.persistPrepare(OURS, work("ours", "new"));
-            store.persistPrepare(OTHER_NODES, work("theirs", "new"));
+            store.commit(earlier, new TxWork(values, Map.of(), ""), false, null).join();
+            store.persistPrepare(OURS, work("ours", "new")).join();
+            store.persistPrepare(OTHER_NODES, work("theirs", "new")).join();
         }
     }
 
@@ -114,7 +116,7 @@ public class InDoubtBranchFromBeforeRestartIsResolvedTest {
     @Test
     void ourOrphanIsRolledBackTheOtherNodesBranchStaysInDoubt() {
         assertThat(ReadyObserver.EVENTS).containsExactly(new ClusterReady(NODE, 2));
-        LocalNode local = node.nodeIfOpen();
+        LocalNode local = node.nodeIfOpen().local();
         // same ids on both sides of the class-loader boundary (else the wait below would pass vacuously)
         assertThat(local.prepared()).contains(OTHER_NODES);
 
@@ -130,7 +132,7 @@ public class InDoubtBranchFromBeforeRestartIsResolvedTest {
                 .body("checks.find { it.name == 'level-2pc' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'level-2pc' }.data.'in-doubt'", equalTo(1));
 
-        assertThat(local.rollback(OTHER_NODES)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(local.rollback(OTHER_NODES).join()).isEqualTo(Completion.DONE);
         assertThat(db.get("theirs")).isEqualTo("old");
         assertThat(local.prepared()).isEmpty();
     }

@@ -113,7 +113,7 @@ public class LostUpdatePreventedTest {
         assertThat(failure).isInstanceOf(RollbackException.class);
         assertThat(ConflictException.find(failure)).as(TestSupport.describeChain(failure)).isNotNull();
         assertThat(db.get("ut")).isEqualTo("1");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 
     @Test
@@ -135,6 +135,6 @@ public class LostUpdatePreventedTest {
                 failure.getCause(), Arrays.toString(failure.getSuppressed()));
         assertThat(ConflictException.find(failure)).as(TestSupport.describeChain(failure)).isNotNull();
         assertThat(db.get("tx")).isEqualTo("1");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 }

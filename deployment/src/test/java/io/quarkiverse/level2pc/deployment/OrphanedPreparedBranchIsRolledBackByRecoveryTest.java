@@ -25,8 +25,10 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.node.Completion;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -91,15 +93,15 @@ public class OrphanedPreparedBranchIsRolledBackByRecoveryTest {
         assertThat(Arrays.copyOfRange(gtrid, gtrid.length - nodeName.length, gtrid.length)).isEqualTo(nodeName);
         assertThat(gtrid.length).isEqualTo(28 + nodeName.length);
 
-        LocalNode local = node.nodeIfOpen();
+        LocalNode local = node.nodeIfOpen().local();
         BranchId orphan = new BranchId(xid.getFormatId(), Bytes.copyOf(gtrid), Bytes.copyOf(xid.getBranchQualifier()));
         // the same transaction id but coordinated by another node: not ours to roll back
         byte[] foreignGtrid = Arrays.copyOf(Arrays.copyOf(gtrid, 28), 28 + "other-node".length());
         System.arraycopy("other-node".getBytes(StandardCharsets.UTF_8), 0, foreignGtrid, 28, "other-node".length());
         BranchId foreign = new BranchId(xid.getFormatId(), Bytes.copyOf(foreignGtrid), Bytes.copyOf(xid.getBranchQualifier()));
 
-        assertThat(local.prepare(orphan, work("orphan", "new"))).isEqualTo(LocalNode.Vote.YES);
-        assertThat(local.prepare(foreign, work("foreign", "new"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(local.prepare(orphan, work("orphan", "new")).join()).isEqualTo(Vote.YES);
+        assertThat(local.prepare(foreign, work("foreign", "new")).join()).isEqualTo(Vote.YES);
         assertThat(local.prepared()).containsExactlyInAnyOrder(orphan, foreign);
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
@@ -111,7 +113,7 @@ public class OrphanedPreparedBranchIsRolledBackByRecoveryTest {
         // the other node's branch is still in doubt here
         assertThat(local.prepared()).containsExactly(foreign);
 
-        assertThat(local.rollback(foreign)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(local.rollback(foreign).join()).isEqualTo(Completion.DONE);
         assertThat(local.prepared()).isEmpty();
         assertThat(db.get("foreign")).isEqualTo("old");
     }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.codec.Codec;
+import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
 import io.quarkiverse.level2pc.transport.PeerRequest;
@@ -51,13 +52,11 @@ public class PeerEndpointsClosedWithoutClusterSecretTest {
         // Whatever secret the caller knows: there is none to match.
         RestPeerTransport transport = PeerTestSupport.rest("any-secret-at-all-0123", "level-2pc", null);
         BranchId b = branch("closed");
-        byte[] onePhase = new byte[] { 1 };
         for (String op : List.of(PeerProtocol.HELLO, PeerProtocol.PREPARE, PeerProtocol.COMMIT, PeerProtocol.ROLLBACK,
                 PeerProtocol.RECOVER)) {
             byte[] body = switch (op) {
                 case PeerProtocol.PREPARE -> Codec.encodePrepare(b, write("coordinator-x", "closed", "v"));
-                case PeerProtocol.COMMIT -> concat(onePhase, Codec.encodePrepare(b, write("coordinator-x", "closed", "v")));
-                case PeerProtocol.ROLLBACK -> Codec.encodeBranch(b);
+                case PeerProtocol.COMMIT, PeerProtocol.ROLLBACK -> Codec.encodeBranch(b);
                 default -> new byte[0];
             };
             PeerResponse r = transport.send(peer, new PeerRequest("coordinator-x", op, body));
@@ -70,12 +69,14 @@ public class PeerEndpointsClosedWithoutClusterSecretTest {
 
     @Test
     void peerClientReportsTheClosedEndpoints() {
-        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", null), "coordinator-x");
+        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", null), "coordinator-x",
+                Runnable::run);
+        String peer = PeerTestSupport.base(url).toString();
 
-        assertThatThrownBy(() -> client.hello(PeerTestSupport.base(url)))
+        assertThatThrownBy(() -> Futures.join(client.hello(peer, false)))
                 .isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("peer endpoints are closed");
-        assertThatThrownBy(() -> client.commitOnePhase(PeerTestSupport.base(url), branch("closed-1pc"), write("coordinator-x", "closed", "v")))
+        assertThatThrownBy(() -> Futures.join(client.prepare(peer, branch("closed-prepare"), write("coordinator-x", "closed", "v"))))
                 .isInstanceOf(PeerUnavailableException.class);
         assertThat(db.get("closed")).isNull();
     }
@@ -84,12 +85,5 @@ public class PeerEndpointsClosedWithoutClusterSecretTest {
     void theNodeItselfWorks() {
         db.put("local", "works");
         assertThat(db.get("local")).isEqualTo("works");
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = new byte[a.length + b.length];
-        System.arraycopy(a, 0, out, 0, a.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

@@ -17,10 +17,10 @@ import javax.net.ssl.SSLContext;
 
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.PrepareRecord;
 import io.quarkiverse.level2pc.core.TxWork;
-import io.quarkiverse.level2pc.storage.Codec;
 import io.quarkiverse.level2pc.storage.KeySpace;
-import io.quarkiverse.level2pc.storage.LevelStore;
+import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkiverse.level2pc.transport.PeerAuth;
 import io.quarkiverse.level2pc.transport.RestPeerTransport;
 
@@ -77,8 +77,8 @@ final class PeerTestSupport {
     }
 
     /** The branch ids whose prepare records are in the store (read back from LevelDB, not from memory). */
-    static List<BranchId> preparedOnDisk(LevelStore store) {
-        return store.loadPrepared().stream().map(Codec.PrepareRecord::branch).toList();
+    static List<BranchId> preparedOnDisk(NodeStore store) {
+        return store.loadPrepared().stream().map(PrepareRecord::branch).toList();
     }
 
     /** A REST transport signing with {@code secret}, claiming cluster {@code cluster}. */

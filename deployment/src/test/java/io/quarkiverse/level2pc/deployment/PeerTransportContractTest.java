@@ -11,11 +11,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.transaction.xa.Xid;
@@ -29,11 +33,19 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.Outcome;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.core.Versioned;
+import io.quarkiverse.level2pc.node.Completion;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.LocalNode;
+import io.quarkiverse.level2pc.node.Reads;
+import io.quarkiverse.level2pc.node.PeerLink;
+import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
-import io.quarkiverse.level2pc.storage.Versioned;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
 import io.quarkiverse.level2pc.transport.PeerRequest;
@@ -43,10 +55,11 @@ import io.quarkus.test.QuarkusUnitTest;
 
 /**
  * What every {@link PeerTransport} must deliver when a coordinator talks to a participant node: the
- * participant's answers reach the coordinator's {@link PeerClient} as the same votes, completions and
- * exceptions whichever transport carries them. Each subclass runs these cases against one transport
- * and a running single-node application of its own (the participant), driven as if by a coordinator
- * node called {@value #COORDINATOR}.
+ * participant's answers reach the coordinator's {@link PeerClient} as the same votes, completions,
+ * outcomes and exceptions whichever transport carries them, alone or batched. Each subclass runs these
+ * cases against one transport and a running single-node application of its own (the participant), driven
+ * as if by a coordinator node called {@value #COORDINATOR}. (Protocol 3 has no one-phase commit to a peer:
+ * the cases for it are gone.)
  */
 public abstract class PeerTransportContractTest {
 
@@ -74,6 +87,9 @@ public abstract class PeerTransportContractTest {
     @Inject
     TransactionManager tm;
 
+    /** Runs the calls of a transport that cannot send without blocking (PeerTransport.sendAsync's default). */
+    private static final ExecutorService CALLS = Executors.newCachedThreadPool();
+
     /** The transport under test. */
     protected abstract PeerTransport transport();
 
@@ -88,73 +104,130 @@ public abstract class PeerTransportContractTest {
     }
 
     private PeerClient client(String self) {
-        return new PeerClient(transport(), self);
+        return new PeerClient(transport(), self, CALLS);
+    }
+
+    private String peer() {
+        return participant().toString();
+    }
+
+    /** Waits for a call; a failure is rethrown as what caused it. */
+    private static <T> T join(CompletableFuture<T> call) {
+        return Futures.join(call.orTimeout(60, TimeUnit.SECONDS));
+    }
+
+    private Vote prepare(BranchId b, TxWork work) {
+        return join(client().prepare(peer(), b, work));
+    }
+
+    private Completion commit(BranchId b) {
+        return join(client().commit(peer(), b));
+    }
+
+    private Completion rollback(BranchId b) {
+        return join(client().rollback(peer(), b));
     }
 
     private LocalNode local() {
-        LocalNode n = node.nodeIfOpen();
-        assertThat(n).as("the participant's store is open").isNotNull();
-        return n;
+        assertThat(node.nodeIfOpen()).as("the participant's store is open").isNotNull();
+        return node.nodeIfOpen().local();
+    }
+
+    private Reads reads() {
+        return node.nodeIfOpen().reads();
     }
 
     private String committedValue(String userKey) {
-        Versioned v = local().read(key(userKey));
-        return v == null ? null : new String(v.value(), java.nio.charset.StandardCharsets.UTF_8);
+        Versioned v = reads().read(key(userKey));
+        return v == null ? null : new String(v.value(), StandardCharsets.UTF_8);
     }
 
     /**
-     * Many callers at once, blocking and non-blocking: every call gets its own, complete answer (a
-     * transport that reuses connections must never hand one call's answer, or an empty one, to another).
+     * Many callers at once through ONE client, so that phase messages to the participant also travel in
+     * batches: every call gets its own, complete answer (a transport that reuses connections must never
+     * hand one call's answer, or an empty one, to another; a batch answers each of its messages), and every
+     * commit on disjoint keys applies.
      */
     @Test
     void concurrentCallsEachGetTheirOwnCompleteAnswer() throws Exception {
         int threads = 16;
         int calls = 60;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
-        // Where a transport without non-blocking calls runs them (PeerTransport.sendAsync's default).
-        java.util.concurrent.ExecutorService async = java.util.concurrent.Executors.newCachedThreadPool();
+        PeerClient shared = client();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            List<Future<Integer>> results = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 results.add(pool.submit(() -> {
-                    PeerClient c = client();
                     int ok = 0;
                     for (int i = 0; i < calls; i++) {
                         BranchId b = branch("concurrent-" + thread + "-" + i);
+                        String k = "c-" + thread + "-" + i;
                         if (i % 3 == 0) {
-                            assertThat(c.hello(participant()).node()).isEqualTo(NODE);
+                            assertThat(join(shared.hello(peer(), false)).node()).isEqualTo(NODE);
                         } else if (i % 3 == 1) {
-                            assertThat(c.prepareAsync(participant(), b, write(COORDINATOR, "c-" + thread + "-" + i, "v"), async)
-                                    .get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(LocalNode.Vote.YES);
-                            assertThat(c.rollbackAsync(participant(), b, async).get(30, java.util.concurrent.TimeUnit.SECONDS))
-                                    .isEqualTo(LocalNode.Completion.DONE);
+                            assertThat(join(shared.prepare(peer(), b, write(COORDINATOR, k, "v")))).isEqualTo(Vote.YES);
+                            assertThat(join(shared.rollback(peer(), b))).isEqualTo(Completion.DONE);
                         } else {
-                            assertThat(c.prepare(participant(), b, write(COORDINATOR, "c-" + thread + "-" + i, "v")))
-                                    .isEqualTo(LocalNode.Vote.YES);
-                            assertThat(c.commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+                            assertThat(join(shared.prepare(peer(), b, write(COORDINATOR, k, "v")))).isEqualTo(Vote.YES);
+                            assertThat(join(shared.commit(peer(), b))).isEqualTo(Completion.DONE);
                         }
                         ok++;
                     }
                     return ok;
                 }));
             }
-            for (java.util.concurrent.Future<Integer> r : results) {
-                assertThat(r.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(calls);
+            for (Future<Integer> r : results) {
+                assertThat(r.get(120, TimeUnit.SECONDS)).isEqualTo(calls);
             }
         } finally {
             pool.shutdownNow();
-            async.shutdownNow();
         }
-        assertThat(committedValue("c-0-2")).isEqualTo("v");
-        assertThat(committedValue("c-0-1")).as("rolled back").isNull();
+        for (int t = 0; t < threads; t++) {
+            for (int i = 1; i < calls; i += 3) {
+                assertThat(committedValue("c-" + t + "-" + i)).as("rolled back").isNull();
+                assertThat(db.get("c-" + t + "-" + (i + 1))).as("committed").isEqualTo("v");
+            }
+        }
         assertThat(local().prepared()).as("nothing left prepared").isEmpty();
+    }
+
+    /** One batch request, as a client sends it under load: each message is answered in its frame, in order. */
+    @Test
+    void aBatchIsAnsweredMessageByMessage() {
+        db.put("batch-read", "v1");
+        BranchId yes = branch("batch-yes");
+        BranchId stale = branch("batch-stale");
+        List<byte[]> frames = List.of(
+                frame('p', Codec.encodePrepare(yes, write(COORDINATOR, "batch-key", "b"))),
+                frame('p', Codec.encodePrepare(stale, readThenWrite(COORDINATOR, "batch-read", Bytes.utf8("old"), "batch-2", "x"))),
+                frame('r', Codec.encodeBranch(branch("batch-unknown"))));
+
+        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, PeerProtocol.BATCH, Codec.encodeFrames(frames)));
+
+        assertThat(r.status()).isEqualTo(200);
+        List<PeerResponse> answers = Codec.decodeFrames(r.body(), frames.size()).stream()
+                .map(f -> new PeerResponse(((f[0] & 0xFF) << 8) | (f[1] & 0xFF), Arrays.copyOfRange(f, 2, f.length))).toList();
+        assertThat(answers).extracting(PeerResponse::status).containsExactly(200, 409, 404);
+        assertThat(answers.get(0).bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
+        assertThat(answers.get(1).bodyText()).contains("\"error\":\"conflict\"");
+        assertThat(answers.get(2).bodyText()).contains("unknown branch");
+        assertThat(local().prepared()).contains(yes).doesNotContain(stale);
+        assertThat(commit(yes)).isEqualTo(Completion.DONE);
+        assertThat(db.get("batch-key")).isEqualTo("b");
+    }
+
+    private static byte[] frame(char op, byte[] body) {
+        byte[] f = new byte[body.length + 1];
+        f[0] = (byte) op;
+        System.arraycopy(body, 0, f, 1, body.length);
+        return f;
     }
 
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
-        PeerClient.Hello hello = client().hello(participant());
-        assertThat(hello).isEqualTo(new PeerClient.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true));
+        PeerLink.Hello hello = join(client().hello(peer(), false));
+        assertThat(hello).isEqualTo(new PeerLink.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true));
         assertThat(hello.clock()).as("the participant's clock reading").isPositive();
     }
 
@@ -162,36 +235,36 @@ public abstract class PeerTransportContractTest {
     void prepareOfWritesVotesYesOnlyAfterTheRecordIsDurableAndLocksTheKey() {
         BranchId b = branch("prepare");
 
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "prepared-key", "new"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(prepare(b, write(COORDINATOR, "prepared-key", "new"))).isEqualTo(Vote.YES);
 
         assertThat(local().prepared()).contains(b);
         assertThat(preparedOnDisk(local().store())).as("prepare record in LevelDB").contains(b);
         // The new value may be acknowledged at any moment: no reader may see the old state meanwhile.
-        assertThatThrownBy(() -> local().read(key("prepared-key")))
+        assertThatThrownBy(() -> reads().read(key("prepared-key")))
                 .isInstanceOf(LockWaitTimeoutException.class)
                 .hasMessageContaining("quarkus.level-2pc.lock-wait-timeout");
 
-        assertThat(client().rollback(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(rollback(b)).isEqualTo(Completion.DONE);
     }
 
     @Test
     void duplicatePrepareVotesYesAgain() {
         BranchId b = branch("dup-prepare");
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "dup-prepare", "v"))).isEqualTo(LocalNode.Vote.YES);
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "dup-prepare", "v"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(prepare(b, write(COORDINATOR, "dup-prepare", "v"))).isEqualTo(Vote.YES);
+        assertThat(prepare(b, write(COORDINATOR, "dup-prepare", "v"))).isEqualTo(Vote.YES);
         assertThat(local().prepared()).containsOnlyOnce(b);
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
         assertThat(committedValue("dup-prepare")).isEqualTo("v");
     }
 
     @Test
     void commitAppliesTheWritesStampedWithTheGlobalTransactionId() {
         BranchId b = branch("commit");
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "committed-key", "committed"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(prepare(b, write(COORDINATOR, "committed-key", "committed"))).isEqualTo(Vote.YES);
 
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
 
-        Versioned v = local().read(key("committed-key"));
+        Versioned v = reads().read(key("committed-key"));
         assertThat(v).isNotNull();
         assertThat(v.value()).isEqualTo(utf8("committed"));
         assertThat(v.version()).isEqualTo(b.gtrid());
@@ -204,41 +277,47 @@ public abstract class PeerTransportContractTest {
     void commitOfADeleteRemovesTheKey() {
         db.put("deleted-key", "present");
         BranchId b = branch("delete");
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "deleted-key", null))).isEqualTo(LocalNode.Vote.YES);
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(prepare(b, write(COORDINATOR, "deleted-key", null))).isEqualTo(Vote.YES);
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
         assertThat(db.get("deleted-key")).isNull();
     }
 
     @Test
     void duplicateCommitIsDone() {
         BranchId b = branch("dup-commit");
-        client().prepare(participant(), b, write(COORDINATOR, "dup-commit", "once"));
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        prepare(b, write(COORDINATOR, "dup-commit", "once"));
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
         db.put("dup-commit", "later");
 
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
 
         assertThat(db.get("dup-commit")).as("the duplicate applied nothing again").isEqualTo("later");
     }
 
     @Test
-    void secondPhaseOfAnUnknownBranchIsUnknown() {
-        assertThat(client().commit(participant(), branch("never-prepared"))).isEqualTo(LocalNode.Completion.UNKNOWN);
-        assertThat(client().rollback(participant(), branch("never-prepared"))).isEqualTo(LocalNode.Completion.UNKNOWN);
+    void secondPhaseOfAnUnknownBranchIsUnknownAndALatePrepareIsRefused() {
+        BranchId b = branch("never-prepared");
+        assertThat(commit(b)).isEqualTo(Completion.UNKNOWN);
+        assertThat(rollback(b)).isEqualTo(Completion.UNKNOWN);
+        // The rollback is remembered: a prepare overtaken by it (still on its way) must not lock anything.
+        assertThatThrownBy(() -> prepare(b, write(COORDINATOR, "late-prepare", "v")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("prepare of a branch that already ROLLED_BACK");
+        assertThat(local().prepared()).doesNotContain(b);
     }
 
     @Test
     void rollbackDiscardsTheWritesAndReleasesTheKey() {
         db.put("rolled-back-key", "before");
         BranchId b = branch("rollback");
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "rolled-back-key", "after"))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(prepare(b, write(COORDINATOR, "rolled-back-key", "after"))).isEqualTo(Vote.YES);
 
-        assertThat(client().rollback(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(rollback(b)).isEqualTo(Completion.DONE);
 
         assertThat(committedValue("rolled-back-key")).as("readable at once, old value").isEqualTo("before");
         assertThat(local().prepared()).doesNotContain(b);
         assertThat(preparedOnDisk(local().store())).doesNotContain(b);
-        assertThat(client().rollback(participant(), b)).as("duplicate rollback").isEqualTo(LocalNode.Completion.DONE);
+        assertThat(rollback(b)).as("duplicate rollback").isEqualTo(Completion.DONE);
     }
 
     @Test
@@ -246,8 +325,8 @@ public abstract class PeerTransportContractTest {
         db.put("read-key", "v1");
         BranchId b = branch("stale");
 
-        assertThatThrownBy(() -> client().prepare(participant(), b,
-                readThenWrite(COORDINATOR, "read-key", Bytes.utf8("not-the-current-version"), "stale-write", "x")))
+        assertThatThrownBy(() -> prepare(b, readThenWrite(COORDINATOR, "read-key", Bytes.utf8("not-the-current-version"),
+                "stale-write", "x")))
                 .isInstanceOf(ConflictException.class)
                 .hasMessageContaining("Retry");
 
@@ -259,78 +338,57 @@ public abstract class PeerTransportContractTest {
     @Test
     void prepareWithTheCurrentReadVersionVotesYes() {
         db.put("fresh-read", "v1");
-        Bytes current = local().read(key("fresh-read")).version();
+        Bytes current = reads().read(key("fresh-read")).version();
         BranchId b = branch("fresh");
 
-        assertThat(client().prepare(participant(), b, readThenWrite(COORDINATOR, "fresh-read", current, "fresh-write", "y")))
-                .isEqualTo(LocalNode.Vote.YES);
-        assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(prepare(b, readThenWrite(COORDINATOR, "fresh-read", current, "fresh-write", "y"))).isEqualTo(Vote.YES);
+        assertThat(commit(b)).isEqualTo(Completion.DONE);
         assertThat(db.get("fresh-write")).isEqualTo("y");
     }
 
     @Test
-    void prepareOfAKeyHeldByAnotherPreparedBranchIsAConflict() {
-        BranchId first = branch("holder");
-        BranchId second = branch("contender");
-        assertThat(client().prepare(participant(), first, write(COORDINATOR, "contended", "first"))).isEqualTo(LocalNode.Vote.YES);
+    void aYoungerPrepareOfAKeyHeldByAnOlderBranchIsAConflict() {
+        BranchId older = branch("holder");
+        BranchId younger = branch("contender");
+        assertThat(prepare(older, write(COORDINATOR, "contended", "first").withPriority(1))).isEqualTo(Vote.YES);
 
-        assertThatThrownBy(() -> client().prepare(participant(), second, write(COORDINATOR, "contended", "second")))
+        assertThatThrownBy(() -> prepare(younger, write(COORDINATOR, "contended", "second").withPriority(2)))
                 .isInstanceOf(ConflictException.class);
 
-        assertThat(client().commit(participant(), first)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(commit(older)).isEqualTo(Completion.DONE);
         assertThat(db.get("contended")).isEqualTo("first");
-        assertThat(local().prepared()).doesNotContain(second);
+        assertThat(local().prepared()).doesNotContain(younger);
+    }
+
+    @Test
+    void anOlderPrepareWaitsForAYoungerHolderInsteadOfDying() {
+        BranchId younger = branch("young-holder");
+        assertThat(prepare(younger, write(COORDINATOR, "wait-die", "young").withPriority(2))).isEqualTo(Vote.YES);
+
+        // Wait-die: the older one waits (here: the participant's lock-wait-timeout, 300 ms, as the holder stays).
+        assertThatThrownBy(() -> prepare(branch("old-waiter"), write(COORDINATOR, "wait-die", "old").withPriority(1)))
+                .isInstanceOf(LockWaitTimeoutException.class)
+                .hasMessageContaining("quarkus.level-2pc.lock-wait-timeout");
+
+        BranchId older = branch("old-waiter-again");
+        CompletableFuture<Vote> waiting = client().prepare(peer(), older, write(COORDINATOR, "wait-die", "old").withPriority(1));
+        assertThat(commit(younger)).isEqualTo(Completion.DONE);
+        assertThat(join(waiting)).as("it takes the key once the holder is done").isEqualTo(Vote.YES);
+        assertThat(commit(older)).isEqualTo(Completion.DONE);
+        assertThat(db.get("wait-die")).isEqualTo("old");
     }
 
     @Test
     void readOnlyPrepareVotesReadOnlyAndKeepsNothing() {
         db.put("only-read", "v");
-        Bytes version = local().read(key("only-read")).version();
+        Bytes version = reads().read(key("only-read")).version();
         BranchId b = branch("read-only");
 
-        assertThat(client().prepare(participant(), b, readOnly(COORDINATOR, "only-read", version))).isEqualTo(LocalNode.Vote.READ_ONLY);
+        assertThat(prepare(b, readOnly(COORDINATOR, "only-read", version))).isEqualTo(Vote.READ_ONLY);
 
         assertThat(local().prepared()).doesNotContain(b);
         assertThat(preparedOnDisk(local().store())).doesNotContain(b);
-        assertThat(client().commit(participant(), b)).as("nothing to commit").isEqualTo(LocalNode.Completion.UNKNOWN);
-    }
-
-    @Test
-    void onePhaseCommitWithWorkApplies() {
-        BranchId b = branch("one-phase");
-
-        assertThat(client().commitOnePhase(participant(), b, write(COORDINATOR, "one-phase-key", "1pc")))
-                .isEqualTo(LocalNode.Completion.DONE);
-
-        Versioned v = local().read(key("one-phase-key"));
-        assertThat(v.value()).isEqualTo(utf8("1pc"));
-        assertThat(v.version()).isEqualTo(b.gtrid());
-        assertThat(local().prepared()).doesNotContain(b);
-        assertThat(preparedOnDisk(local().store())).doesNotContain(b);
-    }
-
-    @Test
-    void onePhaseCommitWithAStaleReadIsAConflictAndAppliesNothing() {
-        db.put("one-phase-read", "v1");
-        BranchId b = branch("one-phase-stale");
-
-        assertThatThrownBy(() -> client().commitOnePhase(participant(), b,
-                readThenWrite(COORDINATOR, "one-phase-read", Bytes.EMPTY, "one-phase-stale", "x")))
-                .isInstanceOf(ConflictException.class);
-
-        assertThat(db.get("one-phase-stale")).isNull();
-    }
-
-    @Test
-    void onePhaseCommitOfAPreparedBranchCommitsIt() {
-        BranchId b = branch("prepared-then-1pc");
-        assertThat(client().prepare(participant(), b, write(COORDINATOR, "prepared-then-1pc", "v"))).isEqualTo(LocalNode.Vote.YES);
-
-        assertThat(client().commitOnePhase(participant(), b, write(COORDINATOR, "prepared-then-1pc", "v")))
-                .isEqualTo(LocalNode.Completion.DONE);
-
-        assertThat(db.get("prepared-then-1pc")).isEqualTo("v");
-        assertThat(local().prepared()).doesNotContain(b);
+        assertThat(commit(b)).as("nothing to commit").isEqualTo(Completion.UNKNOWN);
     }
 
     @Test
@@ -340,38 +398,38 @@ public abstract class PeerTransportContractTest {
         BranchId x1 = branch("rec-x1");
         BranchId x2 = branch("rec-x2");
         BranchId y1 = branch("rec-y1");
-        client(x).prepare(participant(), x1, write(x, "rec-x1", "1"));
-        client(x).prepare(participant(), x2, write(x, "rec-x2", "2"));
+        join(client(x).prepare(peer(), x1, write(x, "rec-x1", "1")));
+        join(client(x).prepare(peer(), x2, write(x, "rec-x2", "2")));
         // Sent by x, but the branch names y as its coordinator: it is y's to recover.
-        client(x).prepare(participant(), y1, write(y, "rec-y1", "3"));
+        join(client(x).prepare(peer(), y1, write(y, "rec-y1", "3")));
 
-        assertThat(client(x).recover(participant())).containsExactlyInAnyOrder(x1, x2);
-        assertThat(client(y).recover(participant())).containsExactly(y1);
-        assertThat(client("coordinator-rec-z").recover(participant())).isEmpty();
+        assertThat(client(x).recover(peer())).containsExactlyInAnyOrder(x1, x2);
+        assertThat(client(y).recover(peer())).containsExactly(y1);
+        assertThat(client("coordinator-rec-z").recover(peer())).isEmpty();
 
-        client(x).commit(participant(), x1);
-        client(x).rollback(participant(), x2);
-        client(y).rollback(participant(), y1);
-        assertThat(client(x).recover(participant())).as("decided branches are no longer in doubt").isEmpty();
-        assertThat(client(y).recover(participant())).isEmpty();
+        join(client(x).commit(peer(), x1));
+        join(client(x).rollback(peer(), x2));
+        join(client(y).rollback(peer(), y1));
+        assertThat(client(x).recover(peer())).as("decided branches are no longer in doubt").isEmpty();
+        assertThat(client(y).recover(peer())).isEmpty();
     }
 
     @Test
     void secondPhaseContradictingTheOutcomeIsRefusedAsOutOfOrder() {
         BranchId rolledBack = branch("rolled-back");
-        client().prepare(participant(), rolledBack, write(COORDINATOR, "out-of-order-1", "never"));
-        client().rollback(participant(), rolledBack);
+        prepare(rolledBack, write(COORDINATOR, "out-of-order-1", "never"));
+        rollback(rolledBack);
 
-        assertThatThrownBy(() -> client().commit(participant(), rolledBack))
+        assertThatThrownBy(() -> commit(rolledBack))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("commit of a branch that was rolled back");
         assertThat(db.get("out-of-order-1")).isNull();
 
         BranchId committed = branch("committed");
-        client().prepare(participant(), committed, write(COORDINATOR, "out-of-order-2", "kept"));
-        client().commit(participant(), committed);
+        prepare(committed, write(COORDINATOR, "out-of-order-2", "kept"));
+        commit(committed);
 
-        assertThatThrownBy(() -> client().rollback(participant(), committed))
+        assertThatThrownBy(() -> rollback(committed))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("rollback of a branch that was committed");
         assertThat(db.get("out-of-order-2")).isEqualTo("kept");
@@ -382,28 +440,32 @@ public abstract class PeerTransportContractTest {
         return new BranchId(xid.getFormatId(), Bytes.copyOf(xid.getGlobalTransactionId()), Bytes.copyOf(xid.getBranchQualifier()));
     }
 
+    private Outcome outcome(BranchId b) {
+        return join(client().outcome(peer(), b));
+    }
+
     @Test
-    void outcomeOfATransactionThisNodeDoesNotCoordinateIsNotCoordinator() {
-        assertThat(client().outcome(participant(), branch("foreign"))).isEqualTo("NOT_COORDINATOR");
+    void outcomeOfATransactionThisNodeDoesNotCoordinateIsUnknown() {
+        assertThat(outcome(branch("foreign"))).isEqualTo(Outcome.UNKNOWN);
     }
 
     @Test
     void outcomeOfARunningTransactionIsInProgressThenCommittedWhileItCommits() throws Exception {
         RecordingXAResource other = new RecordingXAResource();
-        AtomicReference<String> duringPrepare = new AtomicReference<>();
-        AtomicReference<String> duringCommit = new AtomicReference<>();
-        other.onPrepare = xid -> duringPrepare.set(client().outcome(participant(), branchOf(xid)));
-        other.onCommit = xid -> duringCommit.set(client().outcome(participant(), branchOf(xid)));
+        AtomicReference<Outcome> duringPrepare = new AtomicReference<>();
+        AtomicReference<Outcome> duringCommit = new AtomicReference<>();
+        other.onPrepare = xid -> duringPrepare.set(outcome(branchOf(xid)));
+        other.onCommit = xid -> duringCommit.set(outcome(branchOf(xid)));
 
         tm.begin();
         db.put("outcome-key", "v");
         assertThat(tm.getTransaction().enlistResource(other)).isTrue();
-        String whileRunning = client().outcome(participant(), branchOf(other.xid));
+        Outcome whileRunning = outcome(branchOf(other.xid));
         tm.commit();
 
-        assertThat(whileRunning).isEqualTo("IN_PROGRESS");
-        assertThat(duringPrepare.get()).isEqualTo("IN_PROGRESS");
-        assertThat(duringCommit.get()).as("decided: a participant still prepared must commit").isEqualTo("COMMITTED");
+        assertThat(whileRunning).isEqualTo(Outcome.IN_PROGRESS);
+        assertThat(duringPrepare.get()).isEqualTo(Outcome.IN_PROGRESS);
+        assertThat(duringCommit.get()).as("decided: a participant still prepared must commit").isEqualTo(Outcome.COMMITTED);
         assertThat(db.get("outcome-key")).isEqualTo("v");
     }
 
@@ -415,7 +477,7 @@ public abstract class PeerTransportContractTest {
         assertThat(tm.getTransaction().enlistResource(other)).isTrue();
         tm.rollback();
 
-        assertThat(client().outcome(participant(), branchOf(other.xid))).isEqualTo("ROLLED_BACK");
+        assertThat(outcome(branchOf(other.xid))).isEqualTo(Outcome.ROLLED_BACK);
     }
 
     @Test
@@ -434,31 +496,9 @@ public abstract class PeerTransportContractTest {
 
     @Test
     void unreachableParticipantIsPeerUnavailable() {
-        assertThatThrownBy(() -> client().hello(unreachable())).isInstanceOf(PeerUnavailableException.class);
-        assertThatThrownBy(() -> client().prepare(unreachable(), branch("unreachable"), write(COORDINATOR, "nowhere", "v")))
+        String nowhere = unreachable().toString();
+        assertThatThrownBy(() -> join(client().hello(nowhere, false))).isInstanceOf(PeerUnavailableException.class);
+        assertThatThrownBy(() -> join(client().prepare(nowhere, branch("unreachable"), write(COORDINATOR, "nowhere", "v"))))
                 .isInstanceOf(PeerUnavailableException.class);
-    }
-
-    @Test
-    void concurrentCallsOnDisjointKeysAllCommit() throws Exception {
-        int n = 8;
-        ExecutorService pool = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> results = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                String k = "concurrent-" + i;
-                results.add(pool.submit(() -> {
-                    BranchId b = branch(k);
-                    assertThat(client().prepare(participant(), b, write(COORDINATOR, k, k))).isEqualTo(LocalNode.Vote.YES);
-                    assertThat(client().commit(participant(), b)).isEqualTo(LocalNode.Completion.DONE);
-                }));
-            }
-            assertThat(TestSupport.outcomes(results)).isEmpty();
-        } finally {
-            pool.shutdownNow();
-        }
-        for (int i = 0; i < n; i++) {
-            assertThat(db.get("concurrent-" + i)).isEqualTo("concurrent-" + i);
-        }
     }
 }

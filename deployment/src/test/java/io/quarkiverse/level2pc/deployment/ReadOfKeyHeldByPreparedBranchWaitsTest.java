@@ -20,8 +20,10 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.storage.KeySpace;
+import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.node.Completion;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -47,19 +49,19 @@ public class ReadOfKeyHeldByPreparedBranchWaitsTest {
     void readsWaitForThePreparedBranch() throws Exception {
         db.put("held", "old");
         db.put("free", "free");
-        LocalNode local = node.nodeIfOpen();
+        LocalNode local = node.nodeIfOpen().local();
         BranchId branch = new BranchId(4711, Bytes.utf8("some-coordinator-tx"), Bytes.utf8("b"));
         TreeMap<Bytes, byte[]> writes = new TreeMap<>();
         writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), "held".getBytes(StandardCharsets.UTF_8)),
                 "new".getBytes(StandardCharsets.UTF_8));
-        assertThat(local.prepare(branch, new TxWork(writes, Map.of(), ""))).isEqualTo(LocalNode.Vote.YES);
+        assertThat(local.prepare(branch, new TxWork(writes, Map.of(), "")).join()).isEqualTo(Vote.YES);
 
         assertThatThrownBy(() -> db.get("held"))
                 .isInstanceOf(LockWaitTimeoutException.class)
                 .hasMessageContaining("quarkus.level-2pc.lock-wait-timeout");
         assertThat(db.get("free")).isEqualTo("free");
 
-        assertThat(local.commit(branch)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(local.commit(branch).join()).isEqualTo(Completion.DONE);
         assertThat(CompletableFuture.supplyAsync(() -> db.get("held")).get(10, TimeUnit.SECONDS)).isEqualTo("new");
         assertThat(local.prepared()).isEmpty();
     }

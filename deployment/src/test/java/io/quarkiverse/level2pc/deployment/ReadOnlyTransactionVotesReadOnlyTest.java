@@ -63,7 +63,7 @@ public class ReadOnlyTransactionVotesReadOnlyTest {
         db.put("r2", "two");
         assertThat(reader.readTwoKeysAndScan()).isEqualTo("one,two,null,r1,r2");
         assertThat(db.get("r1")).isEqualTo("one");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 
     @Test
@@ -71,8 +71,8 @@ public class ReadOnlyTransactionVotesReadOnlyTest {
         db.put("r", "value");
         RecordingXAResource other = new RecordingXAResource();
         List<BranchId> preparedHere = new CopyOnWriteArrayList<>();
-        other.onPrepare = xid -> preparedHere.addAll(node.nodeIfOpen().prepared());
-        other.onCommit = xid -> preparedHere.addAll(node.nodeIfOpen().prepared());
+        other.onPrepare = xid -> preparedHere.addAll(node.nodeIfOpen().local().prepared());
+        other.onCommit = xid -> preparedHere.addAll(node.nodeIfOpen().local().prepared());
 
         tm.begin();
         assertThat(db.get("r")).isEqualTo("value");

@@ -92,7 +92,7 @@ public class ReadYourOwnWritesTest {
         assertThat(db.get("c")).isNull();
         assertThat(db.get("json", List.class)).containsExactly(1, 2, 3);
         assertThat(db.get(new byte[] { 9 })).containsExactly(1, 2);
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 
     /**

@@ -29,7 +29,9 @@ import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.storage.Codec;
+import io.quarkiverse.level2pc.codec.Codec;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.transport.PeerAuth;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
@@ -74,12 +76,22 @@ public class RestPeerRoutesGuardTest {
         return PeerTestSupport.base(url);
     }
 
-    private static byte[] onePhase(BranchId b, String key, String value) {
-        byte[] rec = Codec.encodePrepare(b, write("coordinator-x", key, value));
-        byte[] body = new byte[rec.length + 1];
-        body[0] = 1;
-        System.arraycopy(rec, 0, body, 1, rec.length);
-        return body;
+    private static byte[] prepareBody(BranchId b, String key, String value) {
+        return Codec.encodePrepare(b, write("coordinator-x", key, value));
+    }
+
+    /** A client of this node, blocking: its calls run on the caller's thread. */
+    private static PeerClient client(PeerTransport transport) {
+        return new PeerClient(transport, "coordinator-x", Runnable::run);
+    }
+
+    /** Prepares then commits {@code key=value} through signed raw requests; fails unless both answer 200. */
+    private void writeThroughPeerCalls(String label, String key, String value) throws Exception {
+        BranchId b = branch(label);
+        byte[] prepare = prepareBody(b, key, value);
+        assertThat(post(PeerProtocol.PREPARE, signed(PeerProtocol.PREPARE, prepare), prepare).statusCode()).isEqualTo(200);
+        byte[] commit = Codec.encodeBranch(b);
+        assertThat(post(PeerProtocol.COMMIT, signed(PeerProtocol.COMMIT, commit), commit).statusCode()).isEqualTo(200);
     }
 
     private HttpResponse<String> post(String operation, Map<String, String> headers, byte[] body) throws Exception {
@@ -107,8 +119,8 @@ public class RestPeerRoutesGuardTest {
     }
 
     private void assertNothingPrepared(BranchId b) {
-        assertThat(node.nodeIfOpen().prepared()).doesNotContain(b);
-        assertThat(preparedOnDisk(node.nodeIfOpen().store())).doesNotContain(b);
+        assertThat(node.nodeIfOpen().local().prepared()).doesNotContain(b);
+        assertThat(preparedOnDisk(node.nodeIfOpen().local().store())).doesNotContain(b);
     }
 
     @Test
@@ -116,74 +128,76 @@ public class RestPeerRoutesGuardTest {
         BranchId b = branch("unauthenticated");
 
         HttpResponse<String> prepare = post(PeerProtocol.PREPARE, unsigned(), Codec.encodePrepare(b, write("x", "unauth", "v")));
-        HttpResponse<String> commit = post(PeerProtocol.COMMIT, unsigned(), onePhase(branch("unauthenticated-1pc"), "unauth", "v"));
+        HttpResponse<String> commit = post(PeerProtocol.COMMIT, unsigned(), Codec.encodeBranch(b));
 
         assertThat(prepare.statusCode()).isEqualTo(401);
         assertThat(prepare.body()).contains("\"error\":\"unauthorized\"").contains("missing authentication headers");
         assertThat(commit.statusCode()).isEqualTo(401);
         assertNothingPrepared(b);
-        assertThat(node.nodeIfOpen().read(key("unauth"))).isNull();
+        assertThat(node.nodeIfOpen().reads().read(key("unauth"))).isNull();
     }
 
     @Test
     void aCorrectlySignedRawRequestIsAccepted() throws Exception {
-        // The baseline for the refusals around it: the same raw request, signed, goes through.
-        byte[] body = onePhase(branch("signed-raw"), "signed-raw", "v");
-        assertThat(post(PeerProtocol.COMMIT, signed(PeerProtocol.COMMIT, body), body).statusCode()).isEqualTo(200);
+        // The baseline for the refusals around it: the same raw requests, signed, go through.
+        writeThroughPeerCalls("signed-raw", "signed-raw", "v");
         assertThat(db.get("signed-raw")).isEqualTo("v");
     }
 
     @Test
     void aWrongSecretIsPeerUnavailableNamingTheClusterSecret() {
-        PeerClient impostor = new PeerClient(PeerTestSupport.rest("not-the-cluster-secret-0123", CLUSTER, null), "coordinator-x");
+        PeerClient impostor = client(PeerTestSupport.rest("not-the-cluster-secret-0123", CLUSTER, null));
         BranchId b = branch("wrong-secret");
 
-        assertThatThrownBy(() -> impostor.hello(peer()))
+        assertThatThrownBy(() -> Futures.join(impostor.hello(peer().toString(), false)))
                 .isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("quarkus.level-2pc.cluster-secret")
                 .hasMessageContaining("bad signature")
                 .hasMessageNotContaining("not-the-cluster-secret-0123")
                 .hasMessageNotContaining(PeerTestSupport.SECRET);
-        assertThatThrownBy(() -> impostor.commitOnePhase(peer(), b, write("coordinator-x", "wrong-secret", "v")))
+        assertThatThrownBy(() -> Futures.join(impostor.prepare(peer().toString(), b, write("coordinator-x", "wrong-secret", "v"))))
                 .isInstanceOf(PeerUnavailableException.class);
+        assertNothingPrepared(b);
         assertThat(db.get("wrong-secret")).isNull();
     }
 
     @Test
     void aTamperedBodyIsRefused() throws Exception {
-        byte[] signedFor = onePhase(branch("tampered"), "tampered", "harmless");
-        byte[] sent = onePhase(branch("tampered"), "tampered", "EVIL!!!!");
+        BranchId b = branch("tampered");
+        byte[] signedFor = prepareBody(b, "tampered", "harmless");
+        byte[] sent = prepareBody(b, "tampered", "EVIL!!!!");
 
-        HttpResponse<String> r = post(PeerProtocol.COMMIT, signed(PeerProtocol.COMMIT, signedFor), sent);
+        HttpResponse<String> r = post(PeerProtocol.PREPARE, signed(PeerProtocol.PREPARE, signedFor), sent);
 
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(r.body()).contains("bad signature");
+        assertNothingPrepared(b);
         assertThat(db.get("tampered")).isNull();
     }
 
     @Test
     void aReplayedRequestIsRefused() throws Exception {
-        db.put("replayed", "before");
-        byte[] body = onePhase(branch("replay"), "replayed", "replayed-value");
-        Map<String, String> headers = signed(PeerProtocol.COMMIT, body);
-        assertThat(post(PeerProtocol.COMMIT, headers, body).statusCode()).isEqualTo(200);
-        db.put("replayed", "after");
+        BranchId b = branch("replay");
+        byte[] body = prepareBody(b, "replayed", "replayed-value");
+        Map<String, String> headers = signed(PeerProtocol.PREPARE, body);
+        assertThat(post(PeerProtocol.PREPARE, headers, body).statusCode()).isEqualTo(200);
+        byte[] rollback = Codec.encodeBranch(b);
+        assertThat(post(PeerProtocol.ROLLBACK, signed(PeerProtocol.ROLLBACK, rollback), rollback).statusCode()).isEqualTo(200);
 
-        HttpResponse<String> replay = post(PeerProtocol.COMMIT, headers, body);
+        HttpResponse<String> replay = post(PeerProtocol.PREPARE, headers, body);
 
         assertThat(replay.statusCode()).isEqualTo(401);
         assertThat(replay.body()).contains("replayed request");
-        assertThat(db.get("replayed")).isEqualTo("after");
+        assertNothingPrepared(b);
     }
 
     @Test
     void aRequestFromOutsideTheReplayWindowIsRefused() {
         PeerAuth lateClock = new PeerAuth(PeerTestSupport.SECRET, Duration.ofSeconds(30),
                 Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-5)));
-        PeerClient late = new PeerClient(new RestPeerTransport(lateClock, CLUSTER, Duration.ofSeconds(2), Duration.ofSeconds(10), null),
-                "coordinator-x");
+        PeerClient late = client(new RestPeerTransport(lateClock, CLUSTER, Duration.ofSeconds(2), Duration.ofSeconds(10), null));
 
-        assertThatThrownBy(() -> late.hello(peer()))
+        assertThatThrownBy(() -> Futures.join(late.hello(peer().toString(), false)))
                 .isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("check the clocks");
     }
@@ -193,7 +207,7 @@ public class RestPeerRoutesGuardTest {
         RestPeerTransport other = PeerTestSupport.rest(PeerTestSupport.SECRET, "other-cluster", null);
 
         assertThat(other.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.HELLO, new byte[0])).status()).isEqualTo(412);
-        assertThatThrownBy(() -> new PeerClient(other, "coordinator-x").hello(peer()))
+        assertThatThrownBy(() -> Futures.join(client(other).hello(peer().toString(), false)))
                 .isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("cluster '" + CLUSTER + "'")
                 .hasMessageContaining("'other-cluster'");
@@ -217,13 +231,15 @@ public class RestPeerRoutesGuardTest {
 
         assertThat(TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.PREPARE,
                 Codec.encodePrepare(b, write("coordinator-x", "oversized", big)))).status()).isEqualTo(413);
-        assertThatThrownBy(() -> new PeerClient(TRANSPORT, "coordinator-x").prepare(peer(), b, write("coordinator-x", "oversized", big)))
+        assertThatThrownBy(() -> Futures.join(client(TRANSPORT).prepare(peer().toString(), b, write("coordinator-x", "oversized", big))))
                 .isInstanceOf(Level2pcException.class)
                 .hasMessageContaining("413");
         assertNothingPrepared(b);
         // A body under the limit is fine.
-        assertThat(new PeerClient(TRANSPORT, "coordinator-x").commitOnePhase(peer(), branch("small"),
-                write("coordinator-x", "small", "x".repeat(512)))).isNotNull();
+        BranchId small = branch("small");
+        assertThat(Futures.join(client(TRANSPORT).prepare(peer().toString(), small, write("coordinator-x", "small", "x".repeat(512)))))
+                .isEqualTo(Vote.YES);
+        Futures.join(client(TRANSPORT).rollback(peer().toString(), small));
     }
 
     @Test
@@ -233,7 +249,7 @@ public class RestPeerRoutesGuardTest {
                 Arrays.copyOf(request.body(), request.body().length + 1)));
         BranchId b = branch("malformed");
 
-        assertThatThrownBy(() -> new PeerClient(trailingByte, "coordinator-x").prepare(peer(), b, write("coordinator-x", "malformed", "v")))
+        assertThatThrownBy(() -> Futures.join(client(trailingByte).prepare(peer().toString(), b, write("coordinator-x", "malformed", "v"))))
                 .isInstanceOf(Level2pcException.class)
                 .isNotInstanceOf(PeerUnavailableException.class)
                 .isNotInstanceOf(ConflictException.class)
@@ -247,12 +263,15 @@ public class RestPeerRoutesGuardTest {
     void otherMalformedBodiesAreRefusedWith400() {
         var empty = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.PREPARE, new byte[0]));
         var badPhase = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.COMMIT, new byte[] { 7, 0, 0 }));
+        var badBatch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.BATCH, new byte[] { 0, 0, 0, 9 }));
         var badBranch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.ROLLBACK, new byte[] { 0, 0 }));
 
         assertThat(empty.status()).isEqualTo(400);
         assertThat(empty.bodyText()).contains("empty body");
         assertThat(badPhase.status()).isEqualTo(400);
-        assertThat(badPhase.bodyText()).contains("commit body must start with 0 (two-phase) or 1 (one-phase)");
+        assertThat(badPhase.bodyText()).contains("branch id cannot be decoded");
+        assertThat(badBatch.status()).isEqualTo(400);
+        assertThat(badBatch.bodyText()).contains("message batch cannot be decoded");
         assertThat(badBranch.status()).isEqualTo(400);
         assertThat(badBranch.bodyText()).contains("branch id cannot be decoded");
     }

@@ -104,7 +104,7 @@ public class RolledBackTransactionLeavesNothingTest {
         assertThat(db.get(prefix + "b")).isNull();
         assertThat(db.get(prefix + "c")).isNull();
         assertThat(db.get(prefix + "keep")).isEqualTo("kept");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
         // nothing is locked either: a new write to the same keys goes through at once
         db.put(prefix + "a", "later");
         assertThat(db.get(prefix + "a")).isEqualTo("later");

@@ -77,6 +77,6 @@ public class StandaloneBlindWritesWaitForLocksTest {
         assertThat(written).contains(db.get("hot"));
         // every thread's last put is one of the candidates for the final value
         assertThat(db.get("hot")).endsWith("-" + (PUTS_PER_THREAD - 1));
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 }

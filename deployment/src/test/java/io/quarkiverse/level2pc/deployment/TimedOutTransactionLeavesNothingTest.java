@@ -61,6 +61,6 @@ public class TimedOutTransactionLeavesNothingTest {
         assertThat(db.get("t:a")).isNull();
         assertThat(db.get("t:b")).isNull();
         assertThat(db.get("t:keep")).isEqualTo("kept");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 }

@@ -24,7 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.runtime.LocalNode;
+import io.quarkiverse.level2pc.node.Completion;
+import io.quarkiverse.level2pc.node.Futures;
+import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerTransport;
 import io.quarkiverse.level2pc.transport.RestPeerTransport;
@@ -112,36 +114,37 @@ public class TlsPeerTransportTest {
     @TestHTTPResource(value = "/", tls = true)
     URL url;
 
-    private URI peer() {
+    private String peer() {
         URI u = PeerTestSupport.base(url);
         assertThat(u.getScheme()).isEqualTo("https");
-        return u;
+        return u.toString();
     }
 
     @Test
     void aTransportTrustingTheCertificateRunsTheProtocolOverHttps() throws Exception {
         PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", trustingTheGeneratedCertificate()),
-                "coordinator-x");
+                "coordinator-x", Runnable::run);
         BranchId b = branch("tls");
 
-        assertThat(client.hello(peer()).node()).isEqualTo("tls-node");
-        assertThat(client.prepare(peer(), b, write("coordinator-x", "over-tls", "encrypted"))).isEqualTo(LocalNode.Vote.YES);
-        assertThat(client.commit(peer(), b)).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(Futures.join(client.hello(peer(), false)).node()).isEqualTo("tls-node");
+        assertThat(Futures.join(client.prepare(peer(), b, write("coordinator-x", "over-tls", "encrypted")))).isEqualTo(Vote.YES);
+        assertThat(Futures.join(client.commit(peer(), b))).isEqualTo(Completion.DONE);
 
         assertThat(db.get("over-tls")).isEqualTo("encrypted");
     }
 
     @Test
     void aTransportNotTrustingTheCertificateCannotReachTheNode() {
-        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", null), "coordinator-x");
+        PeerClient client = new PeerClient(PeerTestSupport.rest(PeerTestSupport.SECRET, "level-2pc", null), "coordinator-x",
+                Runnable::run);
         BranchId b = branch("untrusted");
 
-        assertThatThrownBy(() -> client.hello(peer()))
+        assertThatThrownBy(() -> Futures.join(client.hello(peer(), false)))
                 .isInstanceOf(PeerUnavailableException.class)
                 .satisfies(e -> assertThat(TestSupport.describeChain(e))
                         .contains(SSLHandshakeException.class.getName())
                         .contains("PKIX path building failed"));
-        assertThatThrownBy(() -> client.commitOnePhase(peer(), b, write("coordinator-x", "untrusted", "v")))
+        assertThatThrownBy(() -> Futures.join(client.prepare(peer(), b, write("coordinator-x", "untrusted", "v"))))
                 .isInstanceOf(PeerUnavailableException.class);
         assertThat(db.get("untrusted")).isNull();
     }
@@ -151,11 +154,12 @@ public class TlsPeerTransportTest {
         PeerTransport produced = Arc.container().instance(PeerTransport.class).get();
         assertThat(produced).isInstanceOf(io.quarkiverse.level2pc.transport.VertxPeerTransport.class);
         // It signs with the node's own secret and cluster name: a full round trip proves all three.
-        PeerClient client = new PeerClient(produced, "coordinator-x");
+        PeerClient client = new PeerClient(produced, "coordinator-x", Runnable::run);
         BranchId b = branch("produced");
 
-        assertThat(client.hello(peer()).node()).isEqualTo("tls-node");
-        assertThat(client.commitOnePhase(peer(), b, write("coordinator-x", "produced", "trusted"))).isEqualTo(LocalNode.Completion.DONE);
+        assertThat(Futures.join(client.hello(peer(), false)).node()).isEqualTo("tls-node");
+        assertThat(Futures.join(client.prepare(peer(), b, write("coordinator-x", "produced", "trusted")))).isEqualTo(Vote.YES);
+        assertThat(Futures.join(client.commit(peer(), b))).isEqualTo(Completion.DONE);
         assertThat(db.get("produced")).isEqualTo("trusted");
     }
 }

@@ -49,8 +49,8 @@ public class TwoPhaseCommitWithSecondResourceTest {
         RecordingXAResource other = new RecordingXAResource();
         List<BranchId> preparedDuringOtherPrepare = new CopyOnWriteArrayList<>();
         List<BranchId> preparedDuringOtherCommit = new CopyOnWriteArrayList<>();
-        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().prepared());
-        other.onCommit = xid -> preparedDuringOtherCommit.addAll(node.nodeIfOpen().prepared());
+        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().local().prepared());
+        other.onCommit = xid -> preparedDuringOtherCommit.addAll(node.nodeIfOpen().local().prepared());
 
         tm.begin();
         db.put("k", "new");
@@ -65,7 +65,7 @@ public class TwoPhaseCommitWithSecondResourceTest {
         assertThat(ours.gtrid().toArray()).isEqualTo(other.xid.getGlobalTransactionId());
         assertThat(Arrays.equals(ours.bqual().toArray(), other.xid.getBranchQualifier())).isFalse();
         assertThat(db.get("k")).isEqualTo("new");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
         // Narayana's log lives beside the node's data by default (the extension's default for
         // quarkus.transaction-manager.object-store.directory); a 2PC transaction created it
         Path log = Path.of(node.config().path(), "narayana");
@@ -83,7 +83,7 @@ public class TwoPhaseCommitWithSecondResourceTest {
         RecordingXAResource other = new RecordingXAResource();
         other.prepareVote = XAResource.XA_RDONLY;
         List<BranchId> preparedDuringOtherPrepare = new CopyOnWriteArrayList<>();
-        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().prepared());
+        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().local().prepared());
 
         tm.begin();
         assertThat(tm.getTransaction().enlistResource(other)).isTrue();
@@ -93,6 +93,6 @@ public class TwoPhaseCommitWithSecondResourceTest {
         assertThat(other.calls).containsExactly("start", "end", "prepare");
         assertThat(preparedDuringOtherPrepare).isEmpty(); // ours not prepared before the other's vote
         assertThat(db.get("last")).isEqualTo("one-phase");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 }

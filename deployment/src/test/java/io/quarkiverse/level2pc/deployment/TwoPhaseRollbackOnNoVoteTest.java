@@ -48,7 +48,7 @@ public class TwoPhaseRollbackOnNoVoteTest {
         RecordingXAResource other = new RecordingXAResource();
         other.prepareError = XAException.XA_RBROLLBACK;
         List<BranchId> preparedDuringOtherPrepare = new CopyOnWriteArrayList<>();
-        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().prepared());
+        other.onPrepare = xid -> preparedDuringOtherPrepare.addAll(node.nodeIfOpen().local().prepared());
 
         tm.begin();
         db.put("k", "new");
@@ -64,7 +64,7 @@ public class TwoPhaseRollbackOnNoVoteTest {
         // ... the resource that voted no is not called again ...
         assertThat(other.calls).containsExactly("start", "end", "prepare");
         // ... and nothing of the transaction is left
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
         assertThat(db.get("k")).isEqualTo("old");
         assertThat(db.get("k2")).isNull();
         // the keys are not locked any more: a new transaction writes them at once
@@ -95,6 +95,6 @@ public class TwoPhaseRollbackOnNoVoteTest {
         assertThat(other.calls).containsExactly("start", "end", "rollback");
         assertThat(db.get("written")).isNull();
         assertThat(db.get("read")).isEqualTo("v2");
-        assertThat(node.nodeIfOpen().prepared()).isEmpty();
+        assertThat(node.nodeIfOpen().local().prepared()).isEmpty();
     }
 }

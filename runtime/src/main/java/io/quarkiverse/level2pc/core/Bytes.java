@@ -37,21 +37,6 @@ public final class Bytes implements Comparable<Bytes> {
         return wrap(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    /**
-     * The smallest byte string greater than every string that starts with {@code prefix}, or
-     * {@code null} if there is none (the prefix is empty or all 0xFF): the exclusive end of a prefix scan.
-     */
-    public static byte[] prefixSuccessor(byte[] prefix) {
-        byte[] end = prefix.clone();
-        for (int i = end.length - 1; i >= 0; i--) {
-            if (end[i] != (byte) 0xFF) {
-                end[i]++;
-                return Arrays.copyOf(end, i + 1);
-            }
-        }
-        return null;
-    }
-
     /** A copy of the content. */
     public byte[] toArray() {
         return data.clone();

@@ -1,7 +1,9 @@
 package io.quarkiverse.level2pc.core;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A coordinator's commit decision, kept durably until every peer acknowledged its commit: the global
@@ -12,7 +14,9 @@ import java.util.Map;
 public record Decision(Bytes gtrid, Map<String, BranchId> peers) {
 
     public Decision {
-        peers = Map.copyOf(peers);
+        // Sorted, not Map.copyOf: its iteration order changes from one JVM to the next, and the order peers are
+        // sent their commits must not (the cluster simulation replays a seed exactly).
+        peers = Collections.unmodifiableMap(new TreeMap<>(peers));
     }
 
     /** The same decision once {@code peer} acknowledged its commit. */

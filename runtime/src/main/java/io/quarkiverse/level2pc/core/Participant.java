@@ -128,7 +128,7 @@ public final class Participant {
         if (c.kind() == Conflict.Kind.LOCKED && c.holder() != null) {
             Branch holder = live.get(c.holder());
             if (waitForAnyone || (holder != null && isOlder(id, work, c.holder(), holder.work))) {
-                return new Step.Wait(id, c.holder());
+                return new Step.Wait(id, c.key(), c.holder());
             }
         }
         return new Step.VoteNo(id, c);

@@ -24,11 +24,11 @@ public sealed interface Step {
     }
 
     /**
-     * The branch needs a lock held by {@code holder}, a younger transaction (wait-die: the older one waits,
-     * the younger one dies): nothing was locked; ask again once {@code holder} finished (bounded by the
-     * caller's lock wait timeout, then vote NO).
+     * The branch needs the lock of {@code key} held by {@code holder}, a younger transaction (wait-die: the
+     * older one waits, the younger one dies): nothing was locked; ask again once {@code holder} finished
+     * (bounded by the caller's lock wait timeout, then vote NO).
      */
-    record Wait(BranchId branch, BranchId holder) implements Step {
+    record Wait(BranchId branch, Bytes key, BranchId holder) implements Step {
     }
 
     /** Vote read-only: nothing to persist, the branch is forgotten, no commit will follow. */

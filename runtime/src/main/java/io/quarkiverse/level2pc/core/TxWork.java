@@ -33,7 +33,7 @@ public record TxWork(NavigableMap<Bytes, byte[]> writes, Map<Bytes, Bytes> reads
         Objects.requireNonNull(reads, "reads is null");
         Objects.requireNonNull(coordinator, "coordinator is null");
         writes = Collections.unmodifiableNavigableMap(new TreeMap<>(writes));
-        reads = Map.copyOf(reads);
+        reads = Collections.unmodifiableNavigableMap(new TreeMap<>(reads)); // sorted: the same encoding on every JVM
         participants = List.copyOf(participants);
         if (excluded < 0) {
             throw new IllegalArgumentException("excluded must be >= 0, got " + excluded);

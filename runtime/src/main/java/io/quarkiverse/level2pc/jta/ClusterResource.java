@@ -22,6 +22,7 @@ import io.quarkiverse.level2pc.node.OutcomeUnknownException;
 import io.quarkiverse.level2pc.node.PeerLink;
 import io.quarkiverse.level2pc.node.TxCoordinator;
 import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.node.WriteSet;
 
 /**
  * The XA resource of one JTA transaction on the whole cluster: this node and every peer, as ONE resource
@@ -100,7 +101,7 @@ public final class ClusterResource implements XAResource, Serializable {
                 // Read-only: validated on this node alone (every committed write holds its locks on every node).
                 return Futures.join(n.local().prepare(id, work)) == Vote.READ_ONLY ? XA_RDONLY : XA_OK;
             }
-            TxCoordinator.WriteSet ws = n.readiness().writeSet();
+            WriteSet ws = n.readiness().writeSet();
             TxWork w = ws.isQuorum() ? work.withStamp(n.local().nextStamp(), ws.participants(), ws.excluded()) : work;
             ctx.preparedExternally();
             Futures.join(n.coordinator().prepareExternal(id, w, ws.peers()));
@@ -155,7 +156,7 @@ public final class ClusterResource implements XAResource, Serializable {
 
     @Override
     public void forget(Xid xid) throws XAException {
-        node().local().forgetHeuristic(XidValue.branchOf(xid));
+        node().heuristics().forgetHeuristic(XidValue.branchOf(xid));
     }
 
     @Override

@@ -58,8 +58,6 @@ public final class LocalNode implements Closeable {
     private final Duration lockWaitTimeout;
     private final Scheduler scheduler;
     final Branches branches;
-    /** Branches an operator decided by hand (heuristic outcomes), kept in the store; guarded by the node lock. */
-    private final Map<BranchId, Outcome> heuristics = new HashMap<>();
     /** Commit stamps (quorum mode); moved past every stamp this node prepares or catches up with. */
     final HybridClock clock;
     /** Versions as the participant validates them: a deleted key's stamp counts (quorum mode tombstones). */
@@ -108,7 +106,6 @@ public final class LocalNode implements Closeable {
                 node.branches.participant.restore(r.branch(), r.work());
                 node.branches.preparedSince.put(r.branch(), now);
             }
-            node.heuristics.putAll(store.loadHeuristics());
             if (!records.isEmpty()) {
                 LOG.warnf("Node '%s' restored %d prepared transaction branch(es) with their locks; they stay in doubt until "
                         + "their coordinator's decision is known", nodeName, records.size());
@@ -132,90 +129,16 @@ public final class LocalNode implements Closeable {
         return store.isOpen();
     }
 
+    Duration lockWaitTimeout() {
+        return lockWaitTimeout;
+    }
+
     Scheduler scheduler() {
         return scheduler;
     }
 
-    private long deadline() {
+    long deadline() {
         return scheduler.nanoTime() + lockWaitTimeout.toNanos();
-    }
-
-    // ---- reads ------------------------------------------------------------------------------
-
-    /**
-     * The committed value of {@code key}, or {@code null}, once no prepared branch holds it exclusively: no
-     * reader sees the old value once the new one may have been acknowledged.
-     */
-    public CompletableFuture<Versioned> readAsync(Bytes key) {
-        CompletableFuture<Versioned> result = new CompletableFuture<>();
-        attemptRead(key, deadline(), result);
-        return result;
-    }
-
-    private void attemptRead(Bytes key, long deadline, CompletableFuture<Versioned> result) {
-        boolean free;
-        branches.lock();
-        try {
-            free = branches.participant.writeLockHolder(key) == null;
-            if (!free) {
-                branches.waitForRelease(deadline, () -> attemptRead(key, deadline, result), () -> result.completeExceptionally(
-                        readTimeout(key)));
-            }
-        } finally {
-            branches.unlock();
-        }
-        if (free) {
-            try {
-                result.complete(store.get(key));
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        }
-    }
-
-    private LockWaitTimeoutException readTimeout(Bytes key) {
-        BranchId holder = branches.locked(() -> branches.participant.writeLockHolder(key));
-        return new LockWaitTimeoutException("The " + KeySpace.describe(key) + " is held by "
-                + (holder != null ? "prepared transaction " + holder : "a prepared transaction")
-                + " for longer than quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout
-                + "); it is probably in doubt, see the level-2pc health check");
-    }
-
-    /** {@link #readAsync}, blocking the calling thread (never call it on an event loop). */
-    public Versioned read(Bytes key) {
-        return Futures.join(readAsync(key));
-    }
-
-    /**
-     * Completes once every branch that holds a key of {@code [from, to)} exclusively <em>now</em> has
-     * finished (what a scan needs: any write acknowledged before the scan started is then visible in its
-     * snapshot). Branches that prepare later are concurrent with the scan and not waited for.
-     */
-    public CompletableFuture<Void> awaitRangeUnlocked(Bytes from, Bytes to) {
-        Set<BranchId> holders = branches.locked(() -> branches.participant.locks().writeLockHoldersIn(from, to));
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        attemptRange(holders, deadline(), result);
-        return result;
-    }
-
-    private void attemptRange(Set<BranchId> holders, long deadline, CompletableFuture<Void> result) {
-        boolean done;
-        branches.lock();
-        try {
-            holders.removeIf(h -> !branches.participant.locks().holdsLocks(h));
-            done = holders.isEmpty();
-            if (!done) {
-                branches.waitForRelease(deadline, () -> attemptRange(holders, deadline, result),
-                        () -> result.completeExceptionally(new LockWaitTimeoutException("A scan waited longer than"
-                                + " quarkus.level-2pc.lock-wait-timeout (" + lockWaitTimeout + ") for prepared transaction(s) "
-                                + holders + " holding keys in its range; they are probably in doubt, see the level-2pc health check")));
-            }
-        } finally {
-            branches.unlock();
-        }
-        if (done) {
-            result.complete(null);
-        }
     }
 
     // ---- phase one --------------------------------------------------------------------------
@@ -336,11 +259,10 @@ public final class LocalNode implements Closeable {
     }
 
     private RuntimeException waitedTooLong(BranchId id, Step step) {
-        BranchId holder = step instanceof Step.Wait w ? w.holder() : null;
+        String what = step instanceof Step.Wait w ? "the " + KeySpace.describe(w.key()) + ", held by transaction " + w.holder()
+                : "another call completing it";
         return new LockWaitTimeoutException("Transaction " + id + " waited longer than quarkus.level-2pc.lock-wait-timeout ("
-                + lockWaitTimeout + ") for " + (holder != null ? "transaction " + holder + " to release its locks"
-                        : "another call completing it")
-                + "; it is probably in doubt, see the level-2pc health check");
+                + lockWaitTimeout + ") for " + what + "; it is probably in doubt, see the level-2pc health check");
     }
 
     /**
@@ -525,46 +447,6 @@ public final class LocalNode implements Closeable {
         });
         result.sort(Comparator.comparingLong(InDoubt::preparedAtMillis));
         return result;
-    }
-
-    /**
-     * An operator's decision for a branch in doubt (a heuristic decision): recorded durably first, logged as
-     * an error, then carried out. A coordinator that later sends the other decision is told so (see
-     * {@link #heuristicOutcome}).
-     *
-     * @throws IllegalArgumentException if the branch is not prepared here
-     */
-    public CompletableFuture<Completion> decideHeuristically(BranchId id, boolean commit) {
-        if (!branches.locked(() -> branches.participant.state(id) == Participant.State.PREPARED
-                && branches.participant.hasPrepareRecord(id))) {
-            throw new IllegalArgumentException("branch " + id + " is not in doubt on node '" + nodeName + "'");
-        }
-        Outcome outcome = commit ? Outcome.COMMITTED : Outcome.ROLLED_BACK;
-        String coordinator = coordinatorOf(id);
-        return store.recordHeuristic(id, commit, scheduler.currentTimeMillis()).thenCompose(v -> {
-            branches.locked(() -> heuristics.put(id, outcome));
-            LOG.errorf("HEURISTIC DECISION on node '%s': branch %s of coordinator '%s' %s by an operator, without its "
-                    + "coordinator's decision; if the coordinator decided otherwise the nodes now differ for its keys",
-                    nodeName, id, coordinator, commit ? "COMMITTED" : "ROLLED BACK");
-            return commit ? commit(id) : rollback(id);
-        });
-    }
-
-    /** The operator's decision for {@code id}, if one was taken by hand, else {@code null}. */
-    public Outcome heuristicOutcome(BranchId id) {
-        return branches.locked(() -> heuristics.get(id));
-    }
-
-    /** Every heuristic decision on record. */
-    public Map<BranchId, Outcome> heuristics() {
-        return branches.locked(() -> new HashMap<>(heuristics));
-    }
-
-    /** The coordinator forgot a heuristic outcome (XA {@code forget}): drop its record. */
-    public void forgetHeuristic(BranchId id) {
-        if (branches.locked(() -> heuristics.remove(id)) != null) {
-            store.deleteHeuristic(id);
-        }
     }
 
     // ---- helpers ----------------------------------------------------------------------------

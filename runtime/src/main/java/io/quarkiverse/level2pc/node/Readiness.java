@@ -139,17 +139,17 @@ public final class Readiness {
      * Who takes part in a write now; throws a {@link NotReadyException} naming why the node cannot write (the
      * caller retries until {@link #writeBound()}).
      */
-    public TxCoordinator.WriteSet writeSet() {
+    public WriteSet writeSet() {
         String why = notWritableBecause();
         if (why != null) {
             throw new NotReadyException(notWritableMessage());
         }
         if (quorum == null) {
-            return TxCoordinator.WriteSet.everyPeer(peers);
+            return WriteSet.everyPeer(peers);
         }
         Map<String, String> usable = monitor.usablePeers();
         List<String> names = participants();
-        return new TxCoordinator.WriteSet(new ArrayList<>(usable.keySet()), names, peers.size() + 1 - names.size());
+        return new WriteSet(new ArrayList<>(usable.keySet()), names, peers.size() + 1 - names.size());
     }
 
     private String notWritableMessage() {

@@ -57,26 +57,6 @@ public final class TxCoordinator {
     /** Polling interval while waiting to be writable, and the cap of the conflict back-off. */
     private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    /**
-     * Who takes part in a write: the {@code peers} to prepare; in quorum mode also the names of all
-     * participants (this node included) and how many nodes are left out. In full-replication mode
-     * {@code participants} is empty and every peer takes part.
-     */
-    public record WriteSet(List<String> peers, List<String> participants, int excluded) {
-        public WriteSet {
-            peers = List.copyOf(peers);
-            participants = List.copyOf(participants);
-        }
-
-        public static WriteSet everyPeer(List<String> peers) {
-            return new WriteSet(peers, List.of(), 0);
-        }
-
-        public boolean isQuorum() {
-            return !participants.isEmpty();
-        }
-    }
-
     private final String nodeName;
     private final LocalNode local;
     private final PeerLink link;

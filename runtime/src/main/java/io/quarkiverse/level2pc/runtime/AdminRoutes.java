@@ -93,7 +93,7 @@ public class AdminRoutes {
                     .put("writes", d.writes());
         }
         ArrayNode heuristics = body.putArray("heuristics");
-        for (Map.Entry<BranchId, Outcome> h : local.heuristics().entrySet()) {
+        for (Map.Entry<BranchId, Outcome> h : n.heuristics().heuristics().entrySet()) {
             heuristics.addObject().put("branch", h.getKey().toString()).put("outcome", h.getValue().name());
         }
         json(ctx, 200, body);
@@ -118,7 +118,7 @@ public class AdminRoutes {
             return;
         }
         try {
-            Futures.join(n.local().decideHeuristically(id, "commit".equals(decision)));
+            Futures.join(n.heuristics().decideHeuristically(id, "commit".equals(decision)));
         } catch (IllegalArgumentException e) {
             error(ctx, 404, "not in doubt", e.getMessage());
             return;

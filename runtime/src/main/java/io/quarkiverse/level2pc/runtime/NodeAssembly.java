@@ -23,6 +23,8 @@ import io.quarkiverse.level2pc.node.TxCoordinator;
 import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkiverse.level2pc.transport.PeerEndpoint;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
+import io.quarkiverse.level2pc.node.Heuristics;
+import io.quarkiverse.level2pc.node.Reads;
 
 /**
  * Builds one node's object graph from plain settings, a store, a link to the peers and a scheduler, and
@@ -84,7 +86,8 @@ public final class NodeAssembly {
                 : null;
         readiness.set(new Readiness(local, s.peers(), monitor, quorum, scheduler, s.readyTimeout(), s.readLease(), s.heartbeat(),
                 events));
-        Node node = new Node(local, catchUps, coordinator, resolver, monitor, quorum, readiness.get());
+        Node node = new Node(local, new Reads(local), new Heuristics(local), catchUps, coordinator, resolver, monitor, quorum,
+                readiness.get());
         if (quorum != null) {
             endpoint.quorumMode(quorum.lease()::promised, quorum.lease()::isCurrent);
             quorum.start();

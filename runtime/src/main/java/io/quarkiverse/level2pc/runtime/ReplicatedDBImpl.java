@@ -63,7 +63,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         Bytes k = internalKey(key);
         TxEnlistment tx = node.enlistment();
         if (!tx.inTransaction()) {
-            Versioned v = node.awaitReadable().local().read(k);
+            Versioned v = node.awaitReadable().reads().read(k);
             return v == null ? null : v.value();
         }
         TxContext ctx = tx.current();
@@ -74,7 +74,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         if (local instanceof TxContext.Cached c) {
             return c.value() == null ? null : c.value().clone();
         }
-        Versioned v = node.awaitReadable().local().read(k);
+        Versioned v = node.awaitReadable().reads().read(k);
         ctx.recordRead(k, v);
         return v == null ? null : v.value();
     }
@@ -191,7 +191,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         byte[] from = range.from();
         byte[] to = range.to();
         Bytes lo = KeySpace.dataKey(prefix, from == null ? new byte[0] : from);
-        byte[] hi = to == null ? Bytes.prefixSuccessor(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
+        byte[] hi = to == null ? Range.endOfPrefix(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
         TxEnlistment tx = node.enlistment();
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
@@ -199,7 +199,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         Node n = node.awaitReadable();
         // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
         // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
-        Futures.join(n.local().awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi)));
+        Futures.join(n.reads().awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi)));
         NodeStore.Cursor cursor = n.local().store().scan(lo.unsafeArray(), hi);
         return new MergingIterator(cursor, overlay.entrySet().iterator());
     }

@@ -34,13 +34,15 @@ public final class MemoryStore implements Store {
         /** The flush fails and nothing of it is applied. */
         FAIL_LOST,
         /** The flush fails, yet its writes were applied and are durable (a failed sync whose data reached the disk). */
-        FAIL_APPLIED
+        FAIL_APPLIED,
+        /** The flush reports success but its sync did not happen (a disk that lies): durable only once a later sync is. */
+        NOT_DURABLE
     }
 
-    /** Decides the fate of each flush (fault injection). */
+    /** Decides the fate of each flush (fault injection), from whether it syncs and the writes it carries. */
     @FunctionalInterface
     public interface Faults {
-        Fault onFlush(boolean sync);
+        Fault onFlush(boolean sync, List<WriteOps> group);
     }
 
     private record Pending(WriteOps ops, boolean sync, CompletableFuture<Void> done) {
@@ -54,7 +56,7 @@ public final class MemoryStore implements Store {
     private List<Pending> queue = new ArrayList<>();
     private boolean flushRequested;
     private boolean closed;
-    private volatile Faults faults = sync -> Fault.NONE;
+    private volatile Faults faults = (sync, writes) -> Fault.NONE;
     private long writes;
     private long groups;
 
@@ -118,13 +120,15 @@ public final class MemoryStore implements Store {
             for (Pending p : group) {
                 sync |= p.sync();
             }
-            fault = faults.onFlush(sync);
+            List<WriteOps> carried = new ArrayList<>(group.size());
+            group.forEach(p -> carried.add(p.ops()));
+            fault = faults.onFlush(sync, carried);
             if (fault != Fault.FAIL_LOST) {
                 for (Pending p : group) {
                     apply(visible, p.ops());
                     unsynced.add(p.ops());
                 }
-                if (sync || fault == Fault.FAIL_APPLIED) {
+                if ((sync && fault != Fault.NOT_DURABLE) || fault == Fault.FAIL_APPLIED) {
                     for (WriteOps o : unsynced) {
                         apply(durable, o);
                     }
@@ -135,7 +139,7 @@ public final class MemoryStore implements Store {
             }
         }
         for (Pending p : group) {
-            if (fault == Fault.NONE) {
+            if (fault == Fault.NONE || fault == Fault.NOT_DURABLE) {
                 p.done().complete(null);
             } else {
                 p.done().completeExceptionally(new StoreFailedException("injected failure writing to " + name + " (" + fault + ")",
@@ -156,13 +160,16 @@ public final class MemoryStore implements Store {
     }
 
     /**
-     * The machine crashes: this store is closed, writes not yet flushed or not yet synced are lost (their
-     * futures never complete), and a new store over what was durable is returned.
+     * The process or the machine crashes: this store is closed and writes not yet flushed are lost (their
+     * futures never complete); a new store is returned over what survives: on a {@code powerLoss} only what
+     * was synced, else everything flushed (the operating system still had the unsynced writes).
      */
-    public synchronized MemoryStore crash(Disk newDisk) {
+    public synchronized MemoryStore crash(Disk newDisk, boolean powerLoss) {
         closed = true;
         queue.clear();
-        return new MemoryStore(name, newDisk, durable);
+        MemoryStore restarted = new MemoryStore(name, newDisk, powerLoss ? durable : visible);
+        restarted.faults = faults; // the same disk, with the same faults
+        return restarted;
     }
 
     /** A copy of everything visible now (for checks). */

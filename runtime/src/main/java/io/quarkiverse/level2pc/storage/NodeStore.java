@@ -21,7 +21,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
+import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.codec.DecodeException;
 import io.quarkiverse.level2pc.core.BranchId;
@@ -50,11 +52,19 @@ public final class NodeStore implements Closeable {
     private static final byte[] FORMAT_VALUE = "1".getBytes(StandardCharsets.UTF_8);
 
     private final Store store;
+    /** The wall clock, for the deletion time of tombstones (their clean-up). */
+    private final LongSupplier clock;
     /** The node this store belongs to (set by {@link #claimNodeName}): only a participant keeps catch-up hints. */
     private volatile String nodeName;
 
     public NodeStore(Store store) {
+        this(store, System::currentTimeMillis);
+    }
+
+    /** @param clock the wall clock in milliseconds (a simulation passes its own) */
+    public NodeStore(Store store, LongSupplier clock) {
         this.store = store;
+        this.clock = clock;
     }
 
     public Store store() {
@@ -71,6 +81,9 @@ public final class NodeStore implements Closeable {
      * directory is never silently reused under another node identity (the node name is part of every
      * transaction id it coordinated).
      *
+     * The claim is written without waiting for it: it comes before any later write of the node (the store
+     * applies writes in order), and a claim lost in a crash is simply made again at the next open.
+     *
      * @return {@code null} if the names match (or the store was new), else the name the store belongs to
      */
     public String claimNodeName(String name) {
@@ -78,7 +91,7 @@ public final class NodeStore implements Closeable {
         byte[] stored = store.get(metaKey(NODE_NAME));
         if (stored == null) {
             store.write(new WriteOps().put(metaKey(NODE_NAME), name.getBytes(StandardCharsets.UTF_8))
-                    .put(metaKey(FORMAT), FORMAT_VALUE), true).join();
+                    .put(metaKey(FORMAT), FORMAT_VALUE), true);
             return null;
         }
         String owner = new String(stored, StandardCharsets.UTF_8);
@@ -181,7 +194,7 @@ public final class NodeStore implements Closeable {
     public CompletableFuture<Void> commit(BranchId id, TxWork work, boolean deleteRecord, Decision decision) {
         Bytes version = work.versionFor(id);
         boolean quorum = work.isQuorum();
-        byte[] deletedAt = quorum ? tombstoneValue(version, System.currentTimeMillis()) : null;
+        byte[] deletedAt = quorum ? tombstoneValue(version, clock.getAsLong()) : null;
         WriteOps ops = new WriteOps();
         if (decision != null && !decision.isSettled()) {
             ops.put(decisionKey(decision.gtrid()), Codec.encodeDecision(decision));
@@ -323,7 +336,7 @@ public final class NodeStore implements Closeable {
      * or a deletion kept as a tombstone) and the prepare records of branches it adopts.
      */
     public CompletableFuture<Void> applyCatchUp(List<KeyState> newer, List<PrepareRecord> adopted) {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         WriteOps ops = new WriteOps();
         for (KeyState k : newer) {
             byte[] key = k.key().unsafeArray();
@@ -369,7 +382,7 @@ public final class NodeStore implements Closeable {
 
     /** Calls {@code action} with the rest of the key and the value of every entry whose key starts with {@code prefix}. */
     private void forEachWithPrefix(byte[] prefix, BiConsumer<byte[], byte[]> action) {
-        try (Store.Cursor c = store.scan(prefix, Bytes.prefixSuccessor(prefix))) {
+        try (Store.Cursor c = store.scan(prefix, Range.endOfPrefix(prefix))) {
             while (c.hasNext()) {
                 Map.Entry<byte[], byte[]> e = c.next();
                 byte[] k = e.getKey();

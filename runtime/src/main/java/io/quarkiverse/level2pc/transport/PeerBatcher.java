@@ -80,9 +80,15 @@ final class PeerBatcher {
                 }
                 q.inFlight++;
             }
-            CompletableFuture<PeerResponse> sent = batch.size() == 1
-                    ? transport.sendAsync(q.uri, new PeerRequest(self, batch.get(0).operation(), batch.get(0).body()), executor)
-                    : transport.sendAsync(q.uri, new PeerRequest(self, PeerProtocol.BATCH, encode(batch)), executor);
+            CompletableFuture<PeerResponse> sent;
+            try {
+                sent = batch.size() == 1
+                        ? transport.sendAsync(q.uri, new PeerRequest(self, batch.get(0).operation(), batch.get(0).body()), executor)
+                        : transport.sendAsync(q.uri, new PeerRequest(self, PeerProtocol.BATCH, encode(batch)), executor);
+            } catch (RuntimeException e) {
+                // e.g. the default sendAsync's executor refusing the call: the request failed, its slot is freed below
+                sent = CompletableFuture.failedFuture(e);
+            }
             sent.whenComplete((r, failure) -> {
                 synchronized (this) {
                     q.inFlight--;

@@ -137,8 +137,13 @@ public final class PeerClient implements PeerLink {
     }
 
     private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body) {
-        return transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body), executor)
-                .thenApply(r -> check(peer, operation, r));
+        CompletableFuture<PeerResponse> sent;
+        try {
+            sent = transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body), executor);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e); // a PeerLink call fails through its future, never by throwing
+        }
+        return sent.thenApply(r -> check(peer, operation, r));
     }
 
     /**

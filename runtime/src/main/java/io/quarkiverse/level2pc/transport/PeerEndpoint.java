@@ -27,7 +27,7 @@ import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
 import io.quarkiverse.level2pc.node.Vote;
-import io.quarkiverse.level2pc.storage.StoreCorruptedException;
+import io.quarkiverse.level2pc.node.Heuristics;
 
 /**
  * The participant side of the peer protocol, independent of how requests arrive (REST route, in-memory
@@ -99,10 +99,6 @@ public final class PeerEndpoint {
     private PeerResponse errorResponse(PeerRequest request, Throwable e) {
         if (e instanceof DecodeException || e instanceof IllegalArgumentException) {
             return PeerResponse.error(400, "malformed request", e.getMessage());
-        }
-        if (e instanceof StoreCorruptedException) {
-            LOG.errorf(e, "Node '%s' cannot read its own store", nodeName);
-            return PeerResponse.error(500, "store corrupted", e.getMessage());
         }
         if (e instanceof ConflictException) {
             return PeerResponse.error(409, "conflict", e.getMessage());
@@ -180,8 +176,9 @@ public final class PeerEndpoint {
 
     private CompletableFuture<PeerResponse> secondPhase(byte[] body, boolean commit) {
         BranchId id = Codec.decodeBranch(body);
-        LocalNode local = open().local();
-        PeerResponse byHand = decidedByHand(local, id, commit);
+        Node n = open();
+        LocalNode local = n.local();
+        PeerResponse byHand = decidedByHand(n.heuristics(), id, commit);
         if (byHand != null) {
             return CompletableFuture.completedFuture(byHand);
         }
@@ -212,8 +209,8 @@ public final class PeerEndpoint {
      * The answer for a branch an operator decided by hand: done if the coordinator decided the same, else a
      * 409 naming the heuristic outcome; {@code null} if no one decided it by hand.
      */
-    private PeerResponse decidedByHand(LocalNode local, BranchId id, boolean commit) {
-        Outcome byHand = local.heuristicOutcome(id);
+    private PeerResponse decidedByHand(Heuristics heuristics, BranchId id, boolean commit) {
+        Outcome byHand = heuristics.heuristicOutcome(id);
         if (byHand == null) {
             return null;
         }

@@ -29,6 +29,17 @@ class PeerResponseTest {
     }
 
     @Test
+    void aPromiseRefusalIsA503NamingWhenToRetry() throws Exception {
+        PeerResponse r = PeerResponse.promised("promised node \"c\"", 1500);
+
+        JsonNode j = new ObjectMapper().readTree(r.body());
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(j.path("error").asText()).isEqualTo(PeerProtocol.PROMISED);
+        assertThat(j.path("detail").asText()).isEqualTo("promised node \"c\"");
+        assertThat(j.path("retryAfterMillis").asLong()).isEqualTo(1500);
+    }
+
+    @Test
     void requestBodyIsNeverNull() {
         assertThat(new PeerRequest("a", PeerProtocol.HELLO, null).body()).isEmpty();
     }

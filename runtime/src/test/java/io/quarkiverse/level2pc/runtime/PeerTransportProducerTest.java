@@ -1,10 +1,11 @@
-package io.quarkiverse.level2pc.transport;
+package io.quarkiverse.level2pc.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Proxy;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -43,7 +44,7 @@ class PeerTransportProducerTest {
                     case "isTrustAll" -> false;
                     case "createSSLContext" -> {
                         if (context == null) {
-                            throw new java.security.KeyStoreException("keystore was tampered with");
+                            throw new KeyStoreException("keystore was tampered with");
                         }
                         yield context;
                     }
@@ -121,6 +122,25 @@ class PeerTransportProducerTest {
 
         registry.defaultConfiguration = tls(false, null);
         assertThat(PeerTransportProducer.sslContext(config(null), registry)).as("a default without stores").isNull();
+    }
+
+    @Test
+    void theDefaultTransportIsGivenTheSameConfigurationItself() {
+        // VertxPeerTransport takes the TLS configuration (its trust and key store options), not an SSLContext.
+        TlsConfiguration named = tls(true, null);
+        TlsConfiguration byDefault = tls(true, null);
+        Registry registry = new Registry();
+        registry.register("peer-trust", named);
+        registry.defaultConfiguration = byDefault;
+
+        assertThat(PeerTransportProducer.tlsConfiguration(config("peer-trust"), registry)).isSameAs(named);
+        assertThat(PeerTransportProducer.tlsConfiguration(config(null), registry)).isSameAs(byDefault);
+        assertThat(PeerTransportProducer.tlsConfiguration(config(null), new Registry())).isNull();
+        registry.defaultConfiguration = tls(false, null);
+        assertThat(PeerTransportProducer.tlsConfiguration(config(null), registry)).as("a default without stores").isNull();
+        assertThatThrownBy(() -> PeerTransportProducer.tlsConfiguration(config("missing"), registry))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("quarkus.level-2pc.tls-configuration-name=missing");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.quarkiverse.level2pc.transport;
+package io.quarkiverse.level2pc.runtime;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -10,6 +10,10 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
+import io.quarkiverse.level2pc.transport.PeerAuth;
+import io.quarkiverse.level2pc.transport.PeerTransport;
+import io.quarkiverse.level2pc.transport.RestPeerTransport;
+import io.quarkiverse.level2pc.transport.VertxPeerTransport;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;

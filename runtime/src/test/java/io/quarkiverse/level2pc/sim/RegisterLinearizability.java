@@ -1,4 +1,4 @@
-package io.quarkiverse.level2pc.it;
+package io.quarkiverse.level2pc.sim;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -19,13 +19,13 @@ import java.util.Set;
  * time {@link #UNKNOWN}: it may take effect at any point after its invocation, or never. Reads that
  * failed carry no information and are simply left out by the caller. {@code null} is "absent".
  */
-final class RegisterLinearizability {
+public final class RegisterLinearizability {
 
-    static final long UNKNOWN = Long.MAX_VALUE;
+    public static final long UNKNOWN = Long.MAX_VALUE;
 
     /** One operation; {@code value} is what a write wrote or a read returned ({@code null}: absent). */
-    record Operation(boolean write, String value, long call, long ret, String label) {
-        Operation {
+    public record Operation(boolean write, String value, long call, long ret, String label) {
+        public Operation {
             if (ret < call) {
                 throw new IllegalArgumentException("operation " + label + " returns before it is invoked");
             }
@@ -34,11 +34,11 @@ final class RegisterLinearizability {
             }
         }
 
-        static Operation write(String value, long call, long ret) {
+        public static Operation write(String value, long call, long ret) {
             return new Operation(true, value, call, ret, "write(" + value + ")");
         }
 
-        static Operation read(String value, long call, long ret) {
+        public static Operation read(String value, long call, long ret) {
             return new Operation(false, value, call, ret, "read=" + value);
         }
 
@@ -49,7 +49,7 @@ final class RegisterLinearizability {
     }
 
     /** The verdict; {@code explanation} describes where the search got stuck when not linearizable. */
-    record Result(boolean linearizable, long statesExplored, String explanation) {
+    public record Result(boolean linearizable, long statesExplored, String explanation) {
     }
 
     private final List<Operation> ops;
@@ -70,12 +70,12 @@ final class RegisterLinearizability {
         this.budget = budget;
     }
 
-    static Result check(String initial, List<Operation> history) {
+    public static Result check(String initial, List<Operation> history) {
         return check(initial, history, 5_000_000);
     }
 
     /** @param budget the most states to explore before giving up with an exception */
-    static Result check(String initial, List<Operation> history, long budget) {
+    public static Result check(String initial, List<Operation> history, long budget) {
         RegisterLinearizability c = new RegisterLinearizability(history, budget);
         boolean ok = c.search(new BitSet(c.ops.size()), 0, initial);
         return new Result(ok, c.seen.size(), ok ? "linearizable" : c.explain());

@@ -1,4 +1,4 @@
-package io.quarkiverse.level2pc.transport;
+package io.quarkiverse.level2pc.runtime;
 
 import java.time.Clock;
 
@@ -6,8 +6,12 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
-import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
+import io.quarkiverse.level2pc.transport.PeerAuth;
+import io.quarkiverse.level2pc.transport.PeerEndpoint;
+import io.quarkiverse.level2pc.transport.PeerProtocol;
+import io.quarkiverse.level2pc.transport.PeerRequest;
+import io.quarkiverse.level2pc.transport.PeerResponse;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

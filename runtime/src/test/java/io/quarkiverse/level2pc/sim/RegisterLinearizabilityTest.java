@@ -1,8 +1,8 @@
-package io.quarkiverse.level2pc.it;
+package io.quarkiverse.level2pc.sim;
 
-import static io.quarkiverse.level2pc.it.RegisterLinearizability.Operation.read;
-import static io.quarkiverse.level2pc.it.RegisterLinearizability.Operation.write;
-import static io.quarkiverse.level2pc.it.RegisterLinearizability.UNKNOWN;
+import static io.quarkiverse.level2pc.sim.RegisterLinearizability.Operation.read;
+import static io.quarkiverse.level2pc.sim.RegisterLinearizability.Operation.write;
+import static io.quarkiverse.level2pc.sim.RegisterLinearizability.UNKNOWN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,8 +12,8 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkiverse.level2pc.it.RegisterLinearizability.Operation;
-import io.quarkiverse.level2pc.it.RegisterLinearizability.Result;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability.Operation;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability.Result;
 
 /** The checker used by {@link ClusterLinearizabilityIT}, on histories whose verdict is known. */
 class RegisterLinearizabilityTest {
