@@ -91,7 +91,7 @@ public final class Participant {
         }
         if (work.isReadOnly()) {
             Conflict c = validateReadOnly(id, work, store);
-            return c == null ? new Step.VoteReadOnly(id) : new Step.VoteNo(id, c);
+            return c == null ? new Step.VoteReadOnly(id) : waitOrDie(id, work, c, false);
         }
         Conflict c = lockAndValidate(id, work, store);
         if (c != null) {

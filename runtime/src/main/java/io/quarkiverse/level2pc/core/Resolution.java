@@ -38,13 +38,10 @@ public final class Resolution {
         }
         boolean noneHasIt = true;
         for (Outcome p : participants) {
-            if (p == null) {
-                return null;
-            }
             if (p == Outcome.COMMITTED) {
                 return Outcome.COMMITTED;
             }
-            noneHasIt &= p == Outcome.UNKNOWN;
+            noneHasIt &= p == Outcome.UNKNOWN; // null (not asked) is not UNKNOWN
         }
         return noneHasIt && coordinator == Outcome.ROLLED_BACK ? Outcome.ROLLED_BACK : null;
     }

@@ -2,6 +2,7 @@ package io.quarkiverse.level2pc.core;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -54,6 +55,10 @@ public final class CoreFixtures {
         private final TreeMap<Bytes, byte[]> writes = new TreeMap<>();
         private final Map<Bytes, Bytes> reads = new HashMap<>();
         private String coordinator = "";
+        private long stamp;
+        private List<String> participants = List.of();
+        private int excluded;
+        private long priority;
 
         public WorkBuilder put(String key, String value) {
             writes.put(key(key), value(value));
@@ -102,8 +107,22 @@ public final class CoreFixtures {
             return this;
         }
 
+        /** Wait-die priority: smaller is older (see {@link Participant#isOlder}). */
+        public WorkBuilder priority(long priority) {
+            this.priority = priority;
+            return this;
+        }
+
+        /** Quorum-mode work: its commit stamp, the nodes taking part and how many are left out. */
+        public WorkBuilder quorum(long stamp, List<String> participants, int excluded) {
+            this.stamp = stamp;
+            this.participants = participants;
+            this.excluded = excluded;
+            return this;
+        }
+
         public TxWork build() {
-            return new TxWork(writes, reads, coordinator);
+            return new TxWork(writes, reads, coordinator, stamp, participants, excluded, priority);
         }
     }
 }

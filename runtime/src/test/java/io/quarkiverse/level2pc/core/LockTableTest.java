@@ -15,7 +15,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-/** Exclusive write locks, shared read locks, all-or-nothing, never waits. */
+/** Exclusive write locks, shared read locks, all-or-nothing; the table never waits (wait-die is the participant's). */
 class LockTableTest {
 
     private static final BranchId A = branch("a");
@@ -135,6 +135,31 @@ class LockTableTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(A.toString());
         assertThat(locks.writeLockHolder(key("other"))).isNull();
+    }
+
+    @Test
+    void isLockedSeesBothExclusiveAndSharedLocks() {
+        locks.tryLock(A, keys("w"), keys("r"));
+
+        assertThat(locks.isLocked(key("w"))).isTrue();
+        assertThat(locks.isLocked(key("r"))).isTrue();
+        assertThat(locks.isLocked(key("free"))).isFalse();
+        locks.release(A);
+        assertThat(locks.isLocked(key("w"))).isFalse();
+        assertThat(locks.isLocked(key("r"))).isFalse();
+    }
+
+    @Test
+    void writeLockHoldersInARangeAreTheOwnersOfExclusiveLocksFromInclusiveToExclusive() {
+        locks.tryLock(A, keys("a", "c"), keys("b"));
+        locks.tryLock(B, keys("d"), keys());
+        locks.tryLock(C, keys("f"), keys("e"));
+
+        assertThat(locks.writeLockHoldersIn(key("a"), key("d"))).containsExactly(A);
+        assertThat(locks.writeLockHoldersIn(key("a"), key("d\0"))).containsExactlyInAnyOrder(A, B);
+        assertThat(locks.writeLockHoldersIn(key("b"), key("c"))).as("a shared lock on b does not count, c is excluded").isEmpty();
+        assertThat(locks.writeLockHoldersIn(key("d"), null)).as("unbounded").containsExactlyInAnyOrder(B, C);
+        assertThat(locks.writeLockHoldersIn(key("g"), null)).isEmpty();
     }
 
     @Test

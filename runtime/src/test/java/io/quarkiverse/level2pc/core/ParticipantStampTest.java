@@ -113,8 +113,8 @@ class ParticipantStampTest {
     }
 
     @Test
-    void aOnePhaseQuorumCommitBehindIsRefusedToo() {
-        Step s = p.commitOnePhase(T1, quorum(100, "x"), versions);
+    void theCoordinatorsOwnQuorumBranchBehindIsRefusedToo() {
+        Step s = p.prepareLocally(T1, quorum(100, "x"), versions, false);
 
         assertThat(s).isInstanceOfSatisfying(Step.VoteNo.class,
                 no -> assertThat(no.conflict().kind()).isEqualTo(Conflict.Kind.STAMP_BEHIND));
@@ -151,8 +151,8 @@ class ParticipantStampTest {
     }
 
     @Test
-    void fullReplicationWorkIsNotStampCheckedInOnePhaseEither() {
-        assertThat(p.commitOnePhase(T1, full("x"), versions)).isInstanceOf(Step.Apply.class);
+    void fullReplicationWorkIsNotStampCheckedOnTheCoordinatorsOwnBranchEither() {
+        assertThat(p.prepareLocally(T1, full("x"), versions, false)).isEqualTo(new Step.Locked(T1));
     }
 
     @Test

@@ -11,12 +11,15 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.level2pc.core.CoreFixtures.Versions;
 
-/** The participant state machine, one rule per test. */
+/**
+ * The participant state machine, one rule per test: prepare, read-only branches and the second phase. All
+ * branches here have priority 0, so the tie is broken by the global id: tx-1 is older than tx-2, and a
+ * later branch colliding with an earlier one votes NO at once (wait-die, see {@link ParticipantWaitDieTest}).
+ */
 class ParticipantTest {
 
     private static final BranchId T1 = branch("tx-1");
     private static final BranchId T2 = branch("tx-2");
-    private static final BranchId T3 = branch("tx-3");
 
     private final Participant p = new Participant(1_000);
     private final Versions versions = new Versions().set("x", "v0").set("y", "v0");
@@ -35,7 +38,7 @@ class ParticipantTest {
     }
 
     private void rollbackFully(BranchId id) {
-        assertThat(p.rollback(id)).isEqualTo(new Step.Discard(id));
+        assertThat(p.rollback(id)).isEqualTo(new Step.Discard(id, true));
         p.finished(id, Outcome.ROLLED_BACK);
     }
 
@@ -210,11 +213,11 @@ class ParticipantTest {
 
             assertThat(p.rollback(T1)).as("rollback must not discard a record still being written").isEqualTo(new Step.InProgress(T1));
             assertThat(p.commit(T1)).isEqualTo(new Step.InProgress(T1));
-            assertThat(p.commitOnePhase(T1, w, versions)).isEqualTo(new Step.InProgress(T1));
+            assertThat(p.prepare(T1, w, versions)).as("a duplicate prepare").isEqualTo(new Step.InProgress(T1));
             assertThat(p.state(T1)).isEqualTo(Participant.State.PREPARED);
 
             p.persisted(T1);
-            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1));
+            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1, true));
         }
 
         @Test
@@ -255,10 +258,21 @@ class ParticipantTest {
         void aNoVoteIsNotRememberedSoALaterPrepareOfTheSameBranchIsJudgedAfresh() {
             prepareDurably(T1, work().put("x", "1").build());
             assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.VoteNo.class);
+            assertThat(p.outcome(T2)).isNull();
             rollbackFully(T1);
 
-            assertThat(p.rollback(T2)).as("a NO-voted branch is unknown").isEqualTo(new Step.Unknown(T2));
             assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.PersistThenVoteYes.class);
+        }
+
+        @Test
+        void preparedListsOnlyBranchesWithAPrepareRecord() {
+            prepareDurably(T1, work().put("x", "1").build());
+            assertThat(p.prepareLocally(T2, work().put("y", "1").build(), versions, false)).isEqualTo(new Step.Locked(T2));
+
+            assertThat(p.prepared()).as("the coordinator's own branch is not in doubt").containsExactly(T1);
+            assertThat(p.hasPrepareRecord(T1)).isTrue();
+            assertThat(p.hasPrepareRecord(T2)).isFalse();
+            assertThat(p.live()).containsOnlyKeys(T1, T2);
         }
     }
 
@@ -279,9 +293,11 @@ class ParticipantTest {
         void aReadOnlyBranchIsForgottenSoASecondPhaseFindsItUnknown() {
             p.prepare(T1, work().read("x", "v0").build(), versions);
 
+            assertThat(p.state(T1)).isNull();
             assertThat(p.commit(T1)).isEqualTo(new Step.Unknown(T1));
-            assertThat(p.rollback(T1)).isEqualTo(new Step.Unknown(T1));
             assertThat(p.outcome(T1)).isNull();
+            assertThat(p.rollback(T1)).isEqualTo(new Step.Unknown(T1));
+            assertThat(p.outcome(T1)).as("a rollback of a branch not held here is remembered").isEqualTo(Outcome.ROLLED_BACK);
         }
 
         @Test
@@ -320,13 +336,18 @@ class ParticipantTest {
     class SecondPhase {
 
         @Test
-        void commitOfAnUnknownBranchIsUnknown() {
+        void commitOfAnUnknownBranchIsUnknownAndLeavesNoTrace() {
             assertThat(p.commit(T1)).isEqualTo(new Step.Unknown(T1));
+            assertThat(p.outcome(T1)).isNull();
         }
 
         @Test
-        void rollbackOfAnUnknownBranchIsUnknown() {
+        void rollbackOfAnUnknownBranchIsUnknownButRememberedAsRolledBack() {
             assertThat(p.rollback(T1)).isEqualTo(new Step.Unknown(T1));
+
+            assertThat(p.outcome(T1)).isEqualTo(Outcome.ROLLED_BACK);
+            assertThat(p.rollback(T1)).as("a duplicate").isEqualTo(new Step.AlreadyDone(T1, Outcome.ROLLED_BACK));
+            assertThat(p.commit(T1)).isInstanceOf(Step.Refused.class);
         }
 
         @Test
@@ -391,7 +412,7 @@ class ParticipantTest {
         void rollbackOfAPreparedBranchAsksToDiscardItsRecordAndKeepsLocksUntilFinished() {
             prepareDurably(T1, work().put("x", "1").build());
 
-            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1));
+            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1, true));
             assertThat(p.state(T1)).isEqualTo(Participant.State.ROLLING_BACK);
             assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
 
@@ -432,354 +453,6 @@ class ParticipantTest {
 
             assertThat(p.rollback(T1)).isInstanceOf(Step.Refused.class);
             assertThat(p.state(T1)).isEqualTo(Participant.State.COMMITTING);
-        }
-    }
-
-    @Nested
-    class OnePhase {
-
-        @Test
-        void onePhaseCommitOfValidWorkAsksToApplyWithoutAPrepareRecord() {
-            TxWork w = work().read("x", "v0").put("y", "1").build();
-
-            assertThat(p.commitOnePhase(T1, w, versions)).isEqualTo(new Step.Apply(T1, w, false));
-            assertThat(p.state(T1)).isEqualTo(Participant.State.COMMITTING);
-            assertThat(p.prepared()).isEmpty();
-            assertThat(p.writeLockHolder(key("y"))).as("locks held until the apply is durable").isEqualTo(T1);
-        }
-
-        @Test
-        void onePhaseCommitVotesNoWhenAReadVersionChanged() {
-            versions.set("x", "v1");
-
-            Step s = p.commitOnePhase(T1, work().read("x", "v0").put("y", "1").build(), versions);
-
-            assertThat(s).isEqualTo(new Step.VoteNo(T1, new Conflict(Conflict.Kind.VERSION_CHANGED, key("x"), null)));
-            assertNoLocks();
-            assertThat(p.outcome(T1)).isNull();
-        }
-
-        @Test
-        void onePhaseCommitVotesNoLockedWhenAPreparedBranchHoldsAKeyItWrites() {
-            prepareDurably(T1, work().put("x", "1").build());
-
-            Step s = p.commitOnePhase(T2, work().put("x", "2").build(), versions);
-
-            assertThat(s).isEqualTo(new Step.VoteNo(T2, new Conflict(Conflict.Kind.LOCKED, key("x"), T1)));
-            assertThat(p.locks().holdsLocks(T2)).isFalse();
-        }
-
-        @Test
-        void aOnePhaseCommitInProgressMakesAConflictingPrepareVoteNo() {
-            p.commitOnePhase(T1, work().put("x", "1").build(), versions);
-
-            assertThat(p.prepare(T2, work().read("x", "v0").put("z", "1").build(), versions))
-                    .isEqualTo(new Step.VoteNo(T2, new Conflict(Conflict.Kind.LOCKED, key("x"), T1)));
-        }
-
-        @Test
-        void onePhaseCommitOfReadOnlyWorkIsAlreadyCommittedAndTakesNoLocks() {
-            Step s = p.commitOnePhase(T1, work().read("x", "v0").build(), versions);
-
-            assertThat(s).isEqualTo(new Step.AlreadyDone(T1, Outcome.COMMITTED));
-            assertNoLocks();
-            assertThat(p.state(T1)).isNull();
-        }
-
-        @Test
-        void onePhaseCommitOfReadOnlyWorkWithAChangedVersionVotesNo() {
-            versions.set("x", "v1");
-
-            assertThat(p.commitOnePhase(T1, work().read("x", "v0").build(), versions)).isInstanceOf(Step.VoteNo.class);
-        }
-
-        @Test
-        void onePhaseCommitOfAnAlreadyPreparedBranchCommitsItAndDeletesItsRecord() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
-
-            assertThat(p.commitOnePhase(T1, w, versions)).isEqualTo(new Step.Apply(T1, w, true));
-        }
-
-        @Test
-        void duplicateOnePhaseCommitWhileApplyingIsInProgress() {
-            TxWork w = work().put("x", "1").build();
-            p.commitOnePhase(T1, w, versions);
-
-            assertThat(p.commitOnePhase(T1, w, versions)).isEqualTo(new Step.InProgress(T1));
-        }
-
-        @Test
-        void duplicateOnePhaseCommitAfterFinishedIsAlreadyDoneAndNotAppliedTwice() {
-            TxWork w = work().put("x", "1").build();
-            p.commitOnePhase(T1, w, versions);
-            p.finished(T1, Outcome.COMMITTED);
-
-            assertThat(p.commitOnePhase(T1, w, versions)).isEqualTo(new Step.AlreadyDone(T1, Outcome.COMMITTED));
-            assertNoLocks();
-        }
-
-        @Test
-        void onePhaseCommitOfARolledBackBranchIsRefused() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
-            rollbackFully(T1);
-
-            assertThat(p.commitOnePhase(T1, w, versions)).isInstanceOf(Step.Refused.class);
-            assertNoLocks();
-        }
-    }
-
-    @Nested
-    class Abandon {
-
-        @Test
-        void abandonForgetsAPreparedBranchAndReleasesItsLocks() {
-            p.prepare(T1, work().read("r", "").put("x", "1").build(), versions);
-
-            p.abandon(T1);
-
-            assertThat(p.state(T1)).isNull();
-            assertThat(p.outcome(T1)).as("an abandoned branch has no outcome").isNull();
-            assertNoLocks();
-            assertThat(p.commit(T1)).isEqualTo(new Step.Unknown(T1));
-            assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.PersistThenVoteYes.class);
-        }
-
-        @Test
-        void abandonDoesNotTouchACommittingBranch() {
-            prepareDurably(T1, work().put("x", "1").build());
-            p.commit(T1);
-
-            p.abandon(T1);
-
-            assertThat(p.state(T1)).isEqualTo(Participant.State.COMMITTING);
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-        }
-
-        @Test
-        void abandonDoesNotTouchABranchWhoseRecordIsDurable() {
-            prepareDurably(T1, work().put("x", "1").build());
-
-            p.abandon(T1);
-
-            assertThat(p.state(T1)).as("a durable record would be restored after a restart").isEqualTo(Participant.State.PREPARED);
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-        }
-
-        @Test
-        void abandonOfAnUnknownBranchDoesNothing() {
-            prepareDurably(T1, work().put("x", "1").build());
-
-            p.abandon(T2);
-
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-        }
-    }
-
-    @Nested
-    class RetryLater {
-
-        @Test
-        void retryLaterPutsAFailedCommitOfAPreparedBranchBackToPreparedWithItsLocks() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
-            p.commit(T1);
-
-            p.retryLater(T1);
-
-            assertThat(p.state(T1)).isEqualTo(Participant.State.PREPARED);
-            assertThat(p.prepared()).containsExactly(T1);
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-            assertThat(p.commit(T1)).as("the coordinator's retry applies it again").isEqualTo(new Step.Apply(T1, w, true));
-        }
-
-        @Test
-        void retryLaterPutsAFailedRollbackBackToPrepared() {
-            prepareDurably(T1, work().put("x", "1").build());
-            p.rollback(T1);
-
-            p.retryLater(T1);
-
-            assertThat(p.state(T1)).isEqualTo(Participant.State.PREPARED);
-            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1));
-        }
-
-        @Test
-        void retryLaterForgetsAFailedOnePhaseCommitAndReleasesItsLocks() {
-            p.commitOnePhase(T1, work().put("x", "1").build(), versions);
-
-            p.retryLater(T1);
-
-            assertThat(p.state(T1)).isNull();
-            assertThat(p.outcome(T1)).isNull();
-            assertNoLocks();
-            assertThat(p.commit(T1)).isEqualTo(new Step.Unknown(T1));
-        }
-
-        @Test
-        void retryLaterOfAnUnknownBranchDoesNothing() {
-            p.retryLater(T1);
-
-            assertThat(p.state(T1)).isNull();
-            assertNoLocks();
-        }
-    }
-
-    @Nested
-    class Restore {
-
-        @Test
-        void restoreRetakesTheLocksOfAPreparedBranch() {
-            TxWork w = work().read("r", "v0").put("x", "1").build();
-
-            p.restore(T1, w);
-
-            assertThat(p.state(T1)).isEqualTo(Participant.State.PREPARED);
-            assertThat(p.prepared()).containsExactly(T1);
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-            assertThat(p.prepare(T2, work().put("r", "2").build(), versions))
-                    .as("the restored read lock blocks a writer")
-                    .isEqualTo(new Step.VoteNo(T2, new Conflict(Conflict.Kind.LOCKED, key("r"), T1)));
-        }
-
-        @Test
-        void aRestoredBranchIsDurableSoADuplicatePrepareVotesYesAtOnce() {
-            TxWork w = work().put("x", "1").build();
-            p.restore(T1, w);
-
-            assertThat(p.prepare(T1, w, versions)).isEqualTo(new Step.PersistThenVoteYes(T1, w, true));
-        }
-
-        @Test
-        void aRestoredBranchCommitsByApplyingAndDeletingItsRecord() {
-            TxWork w = work().put("x", "1").build();
-            p.restore(T1, w);
-
-            assertThat(p.commit(T1)).isEqualTo(new Step.Apply(T1, w, true));
-        }
-
-        @Test
-        void aRestoredBranchCanBeRolledBack() {
-            p.restore(T1, work().put("x", "1").build());
-
-            assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1));
-        }
-
-        @Test
-        void restoringRecordsThatWriteTheSameKeyThrows() {
-            p.restore(T1, work().put("x", "1").build());
-
-            assertThatThrownBy(() -> p.restore(T2, work().put("x", "2").build()))
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining(T2.toString())
-                    .hasMessageContaining("conflicts");
-            assertThat(p.state(T2)).isNull();
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-        }
-
-        @Test
-        void restoringARecordThatWritesAKeyAnotherRecordReadThrows() {
-            p.restore(T1, work().read("x", "v0").put("a", "1").build());
-
-            assertThatThrownBy(() -> p.restore(T2, work().put("x", "2").build())).isInstanceOf(IllegalStateException.class);
-        }
-
-        @Test
-        void restoringTheSameBranchTwiceThrows() {
-            p.restore(T1, work().put("x", "1").build());
-
-            assertThatThrownBy(() -> p.restore(T1, work().put("x", "1").build()))
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("twice");
-        }
-
-        @Test
-        void restoringRecordsThatOnlyShareReadKeysSucceeds() {
-            p.restore(T1, work().read("x", "v0").put("a", "1").build());
-            p.restore(T2, work().read("x", "v0").put("b", "1").build());
-
-            assertThat(p.prepared()).containsExactlyInAnyOrder(T1, T2);
-        }
-    }
-
-    @Nested
-    class Finished {
-
-        @Test
-        void finishedOfAnUnknownBranchThrows() {
-            assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED))
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("not in progress");
-        }
-
-        @Test
-        void finishedCommittedOfABranchThatWasOnlyPreparedThrowsAndKeepsItPrepared() {
-            prepareDurably(T1, work().put("x", "1").build());
-
-            assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED))
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("PREPARED");
-            assertThat(p.state(T1)).isEqualTo(Participant.State.PREPARED);
-            assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-        }
-
-        @Test
-        void finishedRolledBackOfACommittingBranchThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
-            p.commit(T1);
-
-            assertThatThrownBy(() -> p.finished(T1, Outcome.ROLLED_BACK)).isInstanceOf(IllegalStateException.class);
-            assertThat(p.state(T1)).isEqualTo(Participant.State.COMMITTING);
-        }
-
-        @Test
-        void finishedCommittedOfABranchRollingBackThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
-            p.rollback(T1);
-
-            assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED)).isInstanceOf(IllegalStateException.class);
-            assertThat(p.state(T1)).isEqualTo(Participant.State.ROLLING_BACK);
-        }
-
-        @Test
-        void finishedTwiceThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
-            commitFully(T1);
-
-            assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED)).isInstanceOf(IllegalStateException.class);
-        }
-    }
-
-    @Nested
-    class OutcomeMemory {
-
-        @Test
-        void outcomesAreRememberedUpToTheBoundAndTheOldestForgottenFirst() {
-            Participant small = new Participant(2);
-            for (BranchId id : new BranchId[] { T1, T2, T3 }) {
-                small.commitOnePhase(id, work().put(id.gtrid().toUtf8(), "v").build(), versions);
-                small.finished(id, Outcome.COMMITTED);
-            }
-
-            assertThat(small.outcome(T1)).isNull();
-            assertThat(small.commit(T1)).as("forgotten: falls back to unknown").isEqualTo(new Step.Unknown(T1));
-            assertThat(small.commit(T2)).isEqualTo(new Step.AlreadyDone(T2, Outcome.COMMITTED));
-            assertThat(small.commit(T3)).isEqualTo(new Step.AlreadyDone(T3, Outcome.COMMITTED));
-        }
-
-        @Test
-        void aBoundOfZeroRemembersNoOutcome() {
-            Participant none = new Participant(0);
-            none.commitOnePhase(T1, work().put("x", "1").build(), versions);
-            none.finished(T1, Outcome.COMMITTED);
-
-            assertThat(none.outcome(T1)).isNull();
-            assertThat(none.commit(T1)).isEqualTo(new Step.Unknown(T1));
-        }
-
-        @Test
-        void aNegativeBoundIsRejected() {
-            assertThatThrownBy(() -> new Participant(-1))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("rememberedOutcomes");
         }
     }
 }

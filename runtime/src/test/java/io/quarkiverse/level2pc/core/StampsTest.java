@@ -2,6 +2,7 @@ package io.quarkiverse.level2pc.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class StampsTest {
     void theVersionEndsWithTheGlobalTransactionId() {
         Bytes version = Stamps.version(42, GTRID);
 
-        byte[] tail = java.util.Arrays.copyOfRange(version.toArray(), 9, version.length());
+        byte[] tail = Arrays.copyOfRange(version.toArray(), 9, version.length());
         assertThat(Bytes.wrap(tail)).isEqualTo(GTRID);
     }
 
@@ -42,7 +43,7 @@ class StampsTest {
     void theStampIsStoredBigEndianSoThatByteOrderFollowsStampOrder() {
         Bytes v = Stamps.version(0x0102030405060708L, GTRID);
 
-        assertThat(java.util.Arrays.copyOfRange(v.toArray(), 1, 9)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        assertThat(Arrays.copyOfRange(v.toArray(), 1, 9)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
         assertThat(Stamps.version(256, GTRID)).isGreaterThan(Stamps.version(255, GTRID));
     }
 

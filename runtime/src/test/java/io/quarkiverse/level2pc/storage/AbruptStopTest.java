@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +14,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.PrepareRecord;
+import io.quarkiverse.level2pc.core.Versioned;
 
 /**
  * Reopen after an abrupt stop, on real LevelDB, in a child JVM (the {@code leveldb.mmap} property is
@@ -71,10 +74,10 @@ class AbruptStopTest {
             assertThat(files.filter(f -> f.toString().endsWith(".sst")).mapToLong(f -> f.toFile().length()).sum())
                     .as("the bulk values went through level-0 tables, not only the log").isGreaterThan(AbruptStopChild.BULK_SIZE);
         }
-        try (LevelStore store = LevelStore.open(dir, true, 100)) {
+        try (NodeStore store = new NodeStore(LevelStore.open(dir, true, 100))) {
             assertThat(AbruptStopChild.verifyRound(store, 1)).isEmpty();
             assertThat(AbruptStopChild.verifyRound(store, 2)).isEmpty();
-            assertThat(store.loadPrepared()).extracting(Codec.PrepareRecord::branch)
+            assertThat(store.loadPrepared()).extracting(PrepareRecord::branch)
                     .containsExactlyInAnyOrder(AbruptStopChild.preparedBranch(1), AbruptStopChild.preparedBranch(2));
             assertThat(store.get(AbruptStopChild.key("pending-1"))).isNull();
         }
@@ -100,8 +103,8 @@ class AbruptStopTest {
         }
         assertThat(acknowledged).isGreaterThanOrEqualTo(39);
 
-        try (LevelStore store = LevelStore.open(dir, true, 100)) {
-            List<Codec.PrepareRecord> records = store.loadPrepared();
+        try (NodeStore store = new NodeStore(LevelStore.open(dir, true, 100))) {
+            List<PrepareRecord> records = store.loadPrepared();
             assertThat(records).as("at most the branch in flight is left prepared").hasSizeLessThanOrEqualTo(1);
             int last = Integer.parseInt(new String(store.get(AbruptStopChild.key("churn-last")).value(), StandardCharsets.UTF_8));
             assertThat(last).as("acknowledged commits survive").isGreaterThanOrEqualTo(acknowledged);
@@ -114,7 +117,7 @@ class AbruptStopTest {
                 int n = i;
                 assertThat(records).as("committed branch %d kept its record", i).noneMatch(r -> r.branch().equals(AbruptStopChild.churnBranch(n)));
             }
-            for (Codec.PrepareRecord r : records) {
+            for (PrepareRecord r : records) {
                 assertThat(r.branch()).as("only the branch after the last commit can be prepared").isEqualTo(AbruptStopChild.churnBranch(last + 1));
             }
             assertThat(store.get(AbruptStopChild.key("churn-" + (last + 1) + "-a"))).as("nothing of an uncommitted branch").isNull();
@@ -140,7 +143,7 @@ class AbruptStopTest {
             }
             throw new AssertionError("child ended after " + count + " commits:\n" + other);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

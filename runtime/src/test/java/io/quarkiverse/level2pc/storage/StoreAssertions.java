@@ -8,12 +8,13 @@ import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 
 /** TxWork holds byte[] values, so record equality compares array identity: compare contents instead. */
-final class StoreAssertions {
+public final class StoreAssertions {
 
     private StoreAssertions() {
     }
 
-    static void assertSameWork(TxWork actual, TxWork expected) {
+    /** Every field of {@code actual} equals {@code expected}'s, the written values compared by content. */
+    public static void assertSameWork(TxWork actual, TxWork expected) {
         assertThat(actual.coordinator()).isEqualTo(expected.coordinator());
         assertThat(actual.reads()).isEqualTo(expected.reads());
         assertThat(actual.writes().keySet()).containsExactlyElementsOf(expected.writes().keySet());
@@ -25,5 +26,9 @@ final class StoreAssertions {
                 assertThat(got).as("value written to %s", e.getKey()).isEqualTo(e.getValue());
             }
         }
+        assertThat(actual.stamp()).as("stamp").isEqualTo(expected.stamp());
+        assertThat(actual.participants()).as("participants").isEqualTo(expected.participants());
+        assertThat(actual.excluded()).as("excluded").isEqualTo(expected.excluded());
+        assertThat(actual.priority()).as("priority").isEqualTo(expected.priority());
     }
 }
