@@ -19,126 +19,89 @@ enum CampaignFault {
     /** {@code kill -STOP} of one node for 1 to 4 s, then {@code kill -CONT}. */
     PAUSE("SIGSTOP of one node for 1-4 s", null),
 
-    /** A participant (any branch on the node, the local one too) dies before writing its prepare record. */
-    PARTICIPANT_BEFORE_PREPARE_RECORD("participant crash before its prepare record", storeRule("participant before its prepare record", "persistPrepare", "ENTRY")),
-    /** A participant dies after its prepare record is synced, before it votes. */
-    PARTICIPANT_AFTER_PREPARE_RECORD("participant crash after its prepare record", storeRule("participant after its prepare record", "persistPrepare", "EXIT")),
-    /** A participant dies in the second phase before its commit batch. */
-    PARTICIPANT_BEFORE_COMMIT_BATCH("participant crash before its commit batch", storeRule("participant before its commit batch", "commit", "ENTRY")),
-    /** A participant dies after its commit batch is synced, before it answers. */
-    PARTICIPANT_AFTER_COMMIT_BATCH("participant crash after its commit batch", storeRule("participant after its commit batch", "commit", "EXIT")),
-    /**
-     * The coordinator dies when every peer has voted YES (the exit of the last peer branch's prepare),
-     * before Narayana writes its decision to its log.
-     */
-    COORDINATOR_BEFORE_LOG("coordinator crash after the votes, before Narayana's log write", """
-            RULE fault-campaign: coordinator after the last peer vote, before the log write
-            CLASS io.quarkiverse.level2pc.jta.PeerBranchResource
-            METHOD prepare
-            AT EXIT
-            IF incrementCounter("fault-campaign-votes-" + java.util.Arrays.toString($1.getGlobalTransactionId())) == @PEERS@
-               && incrementCounter("fault-campaign-hits") == @K@
-            DO @CRASH@
-            ENDRULE
-            """),
-    /** The coordinator dies after Narayana logged its decision: at the start of the local branch's commit. */
-    COORDINATOR_AFTER_LOG("coordinator crash after Narayana's log write", """
-            RULE fault-campaign: coordinator after the log write
-            CLASS io.quarkiverse.level2pc.jta.LocalBranchResource
-            METHOD commit
+    /** A participant dies before writing its prepare record (the K-th prepare record of the node). */
+    PARTICIPANT_BEFORE_PREPARE_RECORD("participant crash before its prepare record",
+            rule("participant before its prepare record", "io.quarkiverse.level2pc.storage.NodeStore", "persistPrepare", "ENTRY")),
+    /** A participant dies once its prepare record is durable, before it votes. */
+    PARTICIPANT_AFTER_PREPARE_RECORD("participant crash after its prepare record",
+            rule("participant after its prepare record", "io.quarkiverse.level2pc.core.Participant", "persisted", "ENTRY")),
+    /** A node dies before a commit batch (a participant's, or a coordinator's own with its decision). */
+    PARTICIPANT_BEFORE_COMMIT_BATCH("participant crash before its commit batch",
+            rule("before a commit batch", "io.quarkiverse.level2pc.storage.NodeStore", "commit", "ENTRY")),
+    /** A participant dies once its commit batch is durable, before it answers. */
+    PARTICIPANT_AFTER_COMMIT_BATCH("participant crash after its commit batch", """
+            RULE fault-campaign: participant after its commit batch
+            CLASS io.quarkiverse.level2pc.core.Participant
+            METHOD finished
             AT ENTRY
-            IF !$2 && incrementCounter("fault-campaign-hits") == @K@
+            IF $2 == io.quarkiverse.level2pc.core.Outcome.COMMITTED && incrementCounter("fault-campaign-hits") == @K@
             DO @CRASH@
             ENDRULE
             """),
+    /** The coordinator dies when every vote is YES, before it writes its decision. */
+    COORDINATOR_BEFORE_DECISION("coordinator crash after the votes, before its decision is written",
+            rule("coordinator after the votes, before the decision", "io.quarkiverse.level2pc.core.Coordinator", "decide", "ENTRY")),
     /**
-     * The coordinator dies in the second phase between two peers' commits: once the first peer branch's
-     * commit has returned. The extension sends the peers' commits in parallel (from the local branch's
-     * commit), so the commit request to the other peer of that transaction is held back (a Byteman
-     * {@code waitFor} in {@code transport.PeerClient.commit}) and is never sent.
+     * The coordinator dies inside the LevelDB write that carries its decision (with its own commit): the K-th
+     * decision is armed, and the next store write (the group carrying it) halts before LevelDB writes it.
+     */
+    COORDINATOR_DURING_DECISION_WRITE("coordinator crash inside the write of its decision", """
+            RULE fault-campaign: arm the K-th decision
+            CLASS io.quarkiverse.level2pc.core.Coordinator
+            METHOD decide
+            AT ENTRY
+            IF incrementCounter("fault-campaign-hits") == @K@
+            DO flag("fault-campaign-armed")
+            ENDRULE
+
+            RULE fault-campaign: halt inside the store write that carries it
+            CLASS io.quarkiverse.level2pc.storage.LevelStore
+            METHOD writeBatch
+            AT INVOKE org.iq80.leveldb.DB.write
+            IF flagged("fault-campaign-armed")
+            DO @CRASH@
+            ENDRULE
+            """),
+    /** The coordinator dies once its decision is durable, before it sends any commit. */
+    COORDINATOR_AFTER_DECISION("coordinator crash after its decision is durable",
+            rule("coordinator after the decision", "io.quarkiverse.level2pc.core.Coordinator", "decisionDurable", "ENTRY")),
+    /**
+     * The coordinator dies in the second phase between two peers' commits: the commit to its last peer of the
+     * K-th decided transaction is never sent (held back by a Byteman rule), and the node halts once the other
+     * peer acknowledged its commit.
      */
     COORDINATOR_BETWEEN_PEER_COMMITS("coordinator crash between two peers' commits", """
-            RULE fault-campaign: arm one transaction at the K-th second phase
-            CLASS io.quarkiverse.level2pc.jta.LocalBranchResource
-            METHOD commit
+            RULE fault-campaign: arm one transaction at the K-th decision
+            CLASS io.quarkiverse.level2pc.core.Coordinator
+            METHOD decisionDurable
             AT ENTRY
-            IF !$2 && incrementCounter("fault-campaign-hits") == @K@
-            DO flag("fault-campaign-armed-" + java.util.Arrays.toString($1.getGlobalTransactionId()));
-               traceln("[fault-campaign] armed transaction " + java.util.Arrays.toString($1.getGlobalTransactionId()))
+            IF incrementCounter("fault-campaign-hits") == @K@
+            DO flag("fault-campaign-armed-" + java.util.Arrays.toString($1.gtrid().toArray()));
+               traceln("[fault-campaign] armed transaction " + java.util.Arrays.toString($1.gtrid().toArray()))
             ENDRULE
 
-            RULE fault-campaign: hold back the second peer's commit of the armed transaction
+            RULE fault-campaign: hold back the last peer's commit of the armed transaction
             CLASS io.quarkiverse.level2pc.transport.PeerClient
-            METHOD commit(java.net.URI, io.quarkiverse.level2pc.core.BranchId)
+            METHOD commit(java.lang.String, io.quarkiverse.level2pc.core.BranchId)
             AT ENTRY
-            IF $1.getPort() == @SECOND_PEER_PORT@
-               && flagged("fault-campaign-armed-" + java.util.Arrays.toString($2.gtrid().toArray()))
+            IF $1.endsWith(":@SECOND_PEER_PORT@") && flagged("fault-campaign-armed-" + java.util.Arrays.toString($2.gtrid().toArray()))
             DO traceln("[fault-campaign] holding back the commit to " + $1);
-               waitFor("fault-campaign-never", 60000)
+               return new java.util.concurrent.CompletableFuture()
             ENDRULE
 
-            RULE fault-campaign: coordinator after the first peer's commit
-            CLASS io.quarkiverse.level2pc.jta.PeerBranchResource
-            METHOD commit
-            AT EXIT
-            IF flagged("fault-campaign-armed-" + java.util.Arrays.toString($1.getGlobalTransactionId()))
+            RULE fault-campaign: coordinator after the other peer acknowledged
+            CLASS io.quarkiverse.level2pc.node.TxCoordinator
+            METHOD acknowledged
+            AT ENTRY
+            IF flagged("fault-campaign-armed-" + java.util.Arrays.toString($1.toArray()))
             DO @CRASH@
-            ENDRULE
-            """),
-    /**
-     * The coordinator dies while Narayana rewrites its log record of a decided transaction. At the
-     * K-th second phase the commit to the node's first peer fails once, as if the peer were
-     * unreachable (the peer stays prepared). Narayana then keeps the transaction for recovery and
-     * rewrites its record: the JVM halts inside {@code ShadowingStore.write_state} for that
-     * transaction, between opening the record file and writing it. If Narayana does not rewrite it
-     * (the commit reached every branch by then, or the peers are committed in the background), the
-     * JVM halts when Narayana's second phase of that transaction ends. Uses Narayana's internals
-     * (7.3.3), not names of this project.
-     */
-    COORDINATOR_DURING_LOG_REWRITE("coordinator crash while Narayana rewrites its log after a peer's failed commit", """
-            RULE fault-campaign: arm one transaction at the K-th second phase
-            CLASS io.quarkiverse.level2pc.jta.LocalBranchResource
-            METHOD commit
-            AT ENTRY
-            IF !$2 && incrementCounter("fault-campaign-hits") == @K@
-            DO flag("fault-campaign-fail-" + java.util.Arrays.toString($1.getGlobalTransactionId()));
-               flag("fault-campaign-uid-" + java.util.Arrays.toString(java.util.Arrays.copyOf($1.getGlobalTransactionId(), 28)));
-               traceln("[fault-campaign] armed transaction " + java.util.Arrays.toString($1.getGlobalTransactionId()))
-            ENDRULE
-
-            RULE fault-campaign: the first peer's commit of the armed transaction fails once
-            CLASS io.quarkiverse.level2pc.transport.PeerClient
-            METHOD commit(java.net.URI, io.quarkiverse.level2pc.core.BranchId)
-            AT ENTRY
-            IF $1.getPort() == @FIRST_PEER_PORT@
-               && clear("fault-campaign-fail-" + java.util.Arrays.toString($2.gtrid().toArray()))
-            DO traceln("[fault-campaign] failing the commit to " + $1.toString());
-               throw new io.quarkiverse.level2pc.PeerUnavailableException("peer " + $1.toString() + " is unreachable (commit): injected by the fault campaign")
-            ENDRULE
-
-            RULE fault-campaign: coordinator crash while Narayana rewrites the record
-            CLASS com.arjuna.ats.internal.arjuna.objectstore.ShadowingStore
-            METHOD write_state
-            AT INVOKE java.io.FileOutputStream.write
-            IF flagged("fault-campaign-uid-" + java.util.Arrays.toString($1.getBytes()))
-            DO traceln("[fault-campaign] halting in the rewrite of " + $1.toString());
-               @CRASH@
-            ENDRULE
-
-            RULE fault-campaign: coordinator crash at the end of the second phase (no rewrite)
-            CLASS com.arjuna.ats.arjuna.coordinator.BasicAction
-            METHOD phase2Commit
-            AT EXIT
-            IF flagged("fault-campaign-uid-" + java.util.Arrays.toString($0.get_uid().getBytes()))
-            DO traceln("[fault-campaign] halting after the second phase of " + $0.get_uid().toString() + " (no rewrite)");
-               @CRASH@
             ENDRULE
             """);
 
-    /** A crash at the K-th {@code at} (ENTRY or EXIT) of {@code LevelStore.<method>}, on any branch of the node. */
-    private static String storeRule(String name, String method, String at) {
+    /** A crash at the K-th {@code at} (ENTRY or EXIT) of {@code <cls>.<method>}. */
+    private static String rule(String name, String cls, String method, String at) {
         return "RULE fault-campaign: " + name + "\n"
-                + "CLASS io.quarkiverse.level2pc.storage.LevelStore\n"
+                + "CLASS " + cls + "\n"
                 + "METHOD " + method + "\n"
                 + "AT " + at + "\n"
                 + "IF incrementCounter(\"fault-campaign-hits\") == @K@\n"
@@ -170,9 +133,7 @@ enum CampaignFault {
         String crash = "traceln(\"" + CRASH_MARK + " " + name() + " reached (hit " + k + "), halting\"); "
                 + "Runtime.getRuntime().halt(137)";
         return rules.replace("@K@", Integer.toString(k))
-                .replace("@PEERS@", Integer.toString(peers.size()))
                 .replace("@SECOND_PEER_PORT@", Integer.toString(peers.get(peers.size() - 1).getPort()))
-                .replace("@FIRST_PEER_PORT@", Integer.toString(peers.get(0).getPort()))
                 .replace("@CRASH@", crash);
     }
 

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.quarkiverse.level2pc.it.DemoClient.Reply;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability;
 
 /**
  * The client load of one round of {@link FaultCampaignIT}: seeded client threads, each call through a

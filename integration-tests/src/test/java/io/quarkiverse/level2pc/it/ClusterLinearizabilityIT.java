@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.quarkiverse.level2pc.it.DemoClient.Reply;
-import io.quarkiverse.level2pc.it.RegisterLinearizability.Operation;
-import io.quarkiverse.level2pc.it.RegisterLinearizability.Result;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability.Operation;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability.Result;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability;
 
 /**
  * Linearizable single-key reads from any node: clients write unique values to a few keys and read

@@ -38,7 +38,8 @@ import io.quarkiverse.level2pc.it.CampaignLoad.Kind;
 import io.quarkiverse.level2pc.it.CampaignLoad.Op;
 import io.quarkiverse.level2pc.it.CampaignLoad.Outcome;
 import io.quarkiverse.level2pc.it.DemoClient.Reply;
-import io.quarkiverse.level2pc.it.RegisterLinearizability.Operation;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability.Operation;
+import io.quarkiverse.level2pc.sim.RegisterLinearizability;
 
 /**
  * The seeded fault campaign: a 3-node cluster on loopback under a client load (register writes and

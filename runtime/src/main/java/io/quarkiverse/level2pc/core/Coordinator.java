@@ -141,7 +141,10 @@ public final class Coordinator {
 
     /** The local branch is validated and locked. */
     public Next localLocked(Bytes gtrid) {
-        Tx t = tx(gtrid);
+        Tx t = running.get(gtrid);
+        if (t == null) {
+            return new Ignore(Phase.ROLLING_BACK); // rolled back and forgotten already
+        }
         if (t.phase != Phase.PREPARING) {
             return new Ignore(t.phase);
         }
@@ -151,7 +154,10 @@ public final class Coordinator {
 
     /** {@code peer} voted YES. A read-only vote counts as YES with nothing to commit there. */
     public Next voted(Bytes gtrid, String peer, boolean readOnly) {
-        Tx t = tx(gtrid);
+        Tx t = running.get(gtrid);
+        if (t == null) {
+            return new Ignore(Phase.ROLLING_BACK); // a late vote of a transaction rolled back and forgotten
+        }
         if (t.phase != Phase.PREPARING) {
             return new Ignore(t.phase);
         }
@@ -169,7 +175,10 @@ public final class Coordinator {
      * is false for a definite NO vote (nothing is held there), true when the answer was lost.
      */
     public Next refused(Bytes gtrid, String peer, boolean mayHavePrepared, Object cause) {
-        Tx t = tx(gtrid);
+        Tx t = running.get(gtrid);
+        if (t == null) {
+            return new Ignore(Phase.ROLLING_BACK);
+        }
         if (peer != null) {
             t.awaiting.remove(peer);
             if (mayHavePrepared) {

@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.core;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,7 +26,7 @@ public record Hint(Bytes gtrid, List<String> participants, int excluded, List<By
         if (!missedBy(name)) {
             return this;
         }
-        List<String> done = new java.util.ArrayList<>(caughtUp);
+        List<String> done = new ArrayList<>(caughtUp);
         done.add(name);
         return done.size() >= excluded ? null : new Hint(gtrid, participants, excluded, keys, done);
     }

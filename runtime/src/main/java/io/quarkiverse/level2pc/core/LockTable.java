@@ -4,7 +4,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Locks held by prepared (or committing) branches. Written keys are locked exclusively, read keys
@@ -18,7 +20,7 @@ import java.util.Set;
  */
 public final class LockTable {
 
-    private final java.util.NavigableMap<Bytes, BranchId> writeLocks = new java.util.TreeMap<>();
+    private final NavigableMap<Bytes, BranchId> writeLocks = new TreeMap<>();
     private final Map<Bytes, Set<BranchId>> readLocks = new HashMap<>();
     private final Map<BranchId, Held> held = new HashMap<>();
 
@@ -92,9 +94,9 @@ public final class LockTable {
 
     /** The branches holding a key of {@code [from, to)} exclusively ({@code to == null}: unbounded). */
     public Set<BranchId> writeLockHoldersIn(Bytes from, Bytes to) {
-        java.util.NavigableMap<Bytes, BranchId> range = to == null ? writeLocks.tailMap(from, true)
+        NavigableMap<Bytes, BranchId> range = to == null ? writeLocks.tailMap(from, true)
                 : writeLocks.subMap(from, true, to, false);
-        return new java.util.HashSet<>(range.values());
+        return new HashSet<>(range.values());
     }
 
     /** Whether any branch holds {@code key}, exclusively or shared. */

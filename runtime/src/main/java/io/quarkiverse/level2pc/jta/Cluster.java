@@ -29,6 +29,6 @@ public interface Cluster {
      */
     void awaitWritable();
 
-    /** How long a commit keeps trying what a retry can fix (conflicts of blind writes, quorum-mode waits). */
-    Duration commitBound();
+    /** How long a commit keeps trying what a retry can fix (conflicts of blind writes, quorum-mode waits): {@code lock-wait-timeout}. */
+    Duration retryBound();
 }

@@ -130,7 +130,7 @@ public final class ClusterResource implements XAResource, Serializable {
                 Futures.join(n.local().prepare(id, work)); // validates the reads; nothing to write
                 return;
             }
-            Futures.join(n.coordinator().run(work, n.readiness()::writeSet, cluster().commitBound()));
+            Futures.join(n.coordinator().run(work, n.readiness()::writeSet, n.readiness().writeBound(), cluster().retryBound()));
         } catch (OutcomeUnknownException e) {
             ctx.fail(e);
             throw xa(XAException.XA_HEURHAZ, e);

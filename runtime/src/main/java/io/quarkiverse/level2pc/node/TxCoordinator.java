@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.node;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -7,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -54,9 +55,6 @@ public final class TxCoordinator {
 
     private static final Logger LOG = Logger.getLogger(TxCoordinator.class);
 
-    /** Polling interval while waiting to be writable, and the cap of the conflict back-off. */
-    private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-
     private final String nodeName;
     private final LocalNode local;
     private final PeerLink link;
@@ -69,7 +67,7 @@ public final class TxCoordinator {
     private final BiConsumer<String, String> onUnreachable;
     private final Coordinator core = new Coordinator();
     /** When each kept decision became durable (scheduler nanos; the open time for decisions found at startup). */
-    private final Map<Bytes, Long> decidedAt = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Bytes, Long> decidedAt = new ConcurrentHashMap<>();
 
     /**
      * @param externalLog what an external transaction manager knows of one of its own transactions that
@@ -98,85 +96,36 @@ public final class TxCoordinator {
 
     // ---- transactions decided here ----------------------------------------------------------
 
+    /** {@link #run(TxWork, Supplier, Duration, Duration)} with one bound for both waits. */
+    public CompletableFuture<Void> run(TxWork work, Supplier<WriteSet> writeSets, Duration bound) {
+        return run(work, writeSets, bound, bound);
+    }
+
     /**
-     * Commits {@code work} on this node and the peers of a write set, retrying for up to {@code bound} what a
-     * retry can fix: a transaction that read nothing (blind) after any
-     * conflict; a prepare refused until a promise to a departed node ran out (quorum mode); a peer that
-     * could not be reached or is catching up (quorum mode: the next write set leaves it out). Every attempt
-     * is a transaction of its own (a new id), with the priority of the first, so that a transaction that
-     * keeps losing grows older and eventually wins. {@code writeSets} says who takes part now, or throws
-     * {@link NotReadyException} while this node may not write.
+     * Commits {@code work} on this node and the peers of a write set, retrying for up to {@code retryBound} what
+     * a retry can fix: a transaction that read nothing (blind) after any conflict; a prepare refused until a
+     * promise to a departed node ran out (quorum mode); a peer that could not be reached or is catching up
+     * (quorum mode: the next write set leaves it out). Every attempt is a transaction of its own (a new id),
+     * with the priority of the first, so that a transaction that keeps losing grows older and eventually
+     * wins. {@code writeSets} says who takes part now, or throws {@link NotReadyException} while this node may
+     * not write: that wait alone is bounded by {@code readyBound} (then its exception is the answer).
      */
-    public CompletableFuture<Void> run(TxWork work, Supplier<WriteSet> writeSets, java.time.Duration bound) {
+    public CompletableFuture<Void> run(TxWork work, Supplier<WriteSet> writeSets, Duration readyBound, Duration retryBound) {
         TxWork first = work.priority() == 0 ? work.withPriority(scheduler.currentTimeMillis()) : work;
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        runAttempt(first, writeSets, scheduler.nanoTime() + bound.toNanos(), 1, result);
-        return result;
+        RetryingRun r = new RetryingRun(this, scheduler, random, first, writeSets,
+                scheduler.nanoTime() + Math.max(readyBound.toNanos(), retryBound.toNanos()), readyBound.toNanos());
+        r.attempt();
+        return r.result;
     }
 
-    private void runAttempt(TxWork work, Supplier<WriteSet> writeSets, long deadline, int attempt, CompletableFuture<Void> result) {
-        WriteSet ws;
-        try {
-            ws = writeSets.get();
-        } catch (NotReadyException e) {
-            retryOrFail(work, writeSets, deadline, attempt, result, e, Math.min(MAX_PAUSE_NANOS, remaining(deadline)));
-            return;
-        } catch (RuntimeException e) {
-            result.completeExceptionally(e);
-            return;
-        }
-        TxWork w = ws.isQuorum() ? work.withStamp(local.nextStamp(), ws.participants(), ws.excluded()) : work;
-        commit(ids.next(), w, ws.peers()).whenComplete((v, failure) -> {
-            if (failure == null) {
-                result.complete(null);
-                return;
-            }
-            RuntimeException e = Futures.asRuntime(failure);
-            long pause = retryPause(w, ws, e, attempt);
-            if (pause < 0) {
-                result.completeExceptionally(e);
-            } else {
-                retryOrFail(work, writeSets, deadline, attempt, result, e, pause);
-            }
-        });
+    /** A new id for an attempt (one per transaction this node decides itself). */
+    BranchId nextId() {
+        return ids.next();
     }
 
-    /** How long to wait before retrying after {@code e}, or -1 if a retry cannot help. */
-    private long retryPause(TxWork work, WriteSet ws, RuntimeException e, int attempt) {
-        if (e instanceof PromiseRefusalException p) {
-            return TimeUnit.MILLISECONDS.toNanos(p.retryAfterMillis()) + TimeUnit.MILLISECONDS.toNanos(1);
-        }
-        boolean quorumRetry = ws.isQuorum() && (e instanceof PeerUnavailableException || e instanceof NotReadyException);
-        boolean blindConflict = e instanceof ConflictException && work.reads().isEmpty();
-        if (!quorumRetry && !blindConflict) {
-            return -1;
-        }
-        // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.
-        long cap = Math.min(MAX_PAUSE_NANOS, 500_000L << Math.min(attempt, 6));
-        return 1 + (long) (random.nextDouble() * cap);
-    }
-
-    private void retryOrFail(TxWork work, Supplier<WriteSet> writeSets, long deadline, int attempt, CompletableFuture<Void> result,
-            RuntimeException cause, long pauseNanos) {
-        if (remaining(deadline) <= 0 || remaining(deadline) < pauseNanos && cause instanceof PromiseRefusalException) {
-            result.completeExceptionally(finalFailure(cause, deadline));
-            return;
-        }
-        scheduler.schedule(Math.min(pauseNanos, remaining(deadline)), () -> runAttempt(work, writeSets, deadline, attempt + 1, result));
-    }
-
-    private long remaining(long deadline) {
-        return deadline - scheduler.nanoTime();
-    }
-
-    /** A write that waited for promises to run out and ran out of time itself: not a conflict, the node is not ready. */
-    private static RuntimeException finalFailure(RuntimeException cause, long deadline) {
-        if (cause instanceof PromiseRefusalException p) {
-            return new PromiseRefusalException("The write waited for its own time bound (quarkus.level-2pc.lock-wait-timeout, or"
-                    + " quarkus.level-2pc.ready-timeout) and the last prepare was still refused: " + p.getMessage(),
-                    p.retryAfterMillis());
-        }
-        return cause;
+    /** The local node (attempts in quorum mode take a fresh stamp from its clock). */
+    LocalNode local() {
+        return local;
     }
 
     /**
@@ -326,7 +275,7 @@ public final class TxCoordinator {
     // ---- one transaction's course -----------------------------------------------------------
 
     /** Externally decided transactions between their prepare and the manager's decision. */
-    private final Map<Bytes, Attempt> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Bytes, Attempt> attempts = new ConcurrentHashMap<>();
 
     private Coordinator.Next next(Supplier<Coordinator.Next> step) {
         synchronized (core) {
@@ -417,31 +366,46 @@ public final class TxCoordinator {
             });
         }
 
+        /**
+         * Releases the local branch and rolls back the peers' branches, each once its prepare answered or failed
+         * (never overtaking it). The caller learns the failure once the local branch and the peers that answered
+         * are rolled back; a peer whose answer was lost (a timeout) is rolled back in the background, so a hung
+         * peer does not hold the caller for a second timeout. The transaction is forgotten once all are done.
+         */
         private void rollBack(List<String> peers, RuntimeException cause) {
-            List<CompletableFuture<?>> done = new ArrayList<>();
-            done.add(local.rollback(id));
+            List<CompletableFuture<?>> answered = new ArrayList<>();
+            List<CompletableFuture<?>> all = new ArrayList<>();
+            CompletableFuture<?> localDone = local.rollback(id);
+            answered.add(localDone);
+            all.add(localDone);
             for (String p : peers) {
                 CompletableFuture<Vote> prepare;
                 synchronized (this) {
                     prepare = prepares.get(p);
                 }
-                if (prepare != null) {
-                    // Never overtake the prepare: roll back once it answered or failed.
-                    done.add(prepare.handle((v, e) -> null).thenCompose(x -> link.rollback(p, id))
-                            .exceptionally(e -> {
-                                LOG.debugf("Rollback of %s on peer %s failed (%s); the peer asks for the outcome later", id, p,
-                                        Futures.unwrap(e).getMessage());
-                                return null;
-                            }));
+                if (prepare == null) {
+                    continue;
+                }
+                CompletableFuture<?> done = prepare.handle((v, e) -> null).thenCompose(x -> link.rollback(p, id))
+                        .exceptionally(e -> {
+                            LOG.debugf("Rollback of %s on peer %s failed (%s); the peer asks for the outcome later", id, p,
+                                    Futures.unwrap(e).getMessage());
+                            return null;
+                        });
+                all.add(done);
+                if (prepare.isDone() && !prepare.isCompletedExceptionally()) {
+                    answered.add(done); // it voted: its rollback is a quick round trip
                 }
             }
-            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            CompletableFuture.allOf(answered.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                prepared.completeExceptionally(cause);
+                committed.completeExceptionally(cause);
+            });
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
                 synchronized (core) {
                     core.rolledBack(id.gtrid());
                 }
                 attempts.remove(id.gtrid());
-                prepared.completeExceptionally(cause);
-                committed.completeExceptionally(cause);
                 rolledBack.complete(null);
             });
         }

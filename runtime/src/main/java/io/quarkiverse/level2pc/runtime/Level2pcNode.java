@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+
+import javax.transaction.xa.XAResource;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
@@ -122,7 +125,7 @@ public class Level2pcNode implements Cluster {
         }
         enlistment = new TxEnlistment(tm, tsr, config.nodeName(), this);
         RecoveryResource resource = new RecoveryResource(this, narayana);
-        recovery = () -> new javax.transaction.xa.XAResource[] { resource };
+        recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);
         useRecoveryPeriod(config.recoveryPeriod());
         opened.countDown();
@@ -220,9 +223,8 @@ public class Level2pcNode implements Cluster {
     }
 
     @Override
-    public Duration commitBound() {
-        Duration ready = awaitOpen().readiness().writeBound();
-        return ready.compareTo(config.lockWaitTimeout()) > 0 ? ready : config.lockWaitTimeout();
+    public Duration retryBound() {
+        return config.lockWaitTimeout();
     }
 
     /**
@@ -264,7 +266,7 @@ public class Level2pcNode implements Cluster {
         return failure;
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
+    private static ThreadFactory daemon(String name) {
         return r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);

@@ -1,6 +1,7 @@
 package io.quarkiverse.level2pc.runtime;
 
 import java.time.Clock;
+import java.util.Locale;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -12,6 +13,7 @@ import io.quarkiverse.level2pc.transport.PeerEndpoint;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
 import io.quarkiverse.level2pc.transport.PeerRequest;
 import io.quarkiverse.level2pc.transport.PeerResponse;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -23,7 +25,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * Serves the peer protocol on the application's HTTP port, under {@value PeerProtocol#PATH_PREFIX}:
  * body limited to {@code max-message-size} (413), cluster name and protocol version checked (412),
  * every call authenticated with the cluster secret (401; without a configured secret every call is
- * refused), then handed to the node's {@link PeerEndpoint} on a worker thread.
+ * refused), then handed to the node's {@link PeerEndpoint}: on the event loop that received it for the phase
+ * operations (they never block), on the peer workers for the others.
  */
 @Singleton
 public class PeerRoutes {
@@ -33,7 +36,7 @@ public class PeerRoutes {
     @Inject
     Level2pcNode node;
 
-    void register(@Observes Router router, io.vertx.core.Vertx vertx) {
+    void register(@Observes Router router, Vertx vertx) {
         PeerAuth auth = config.clusterSecret().map(s -> new PeerAuth(s, config.authWindow(), Clock.systemUTC())).orElse(null);
         // Peer calls get their own worker pool: application requests blocked on a key (waiting for a
         // commit that arrives as a peer call) must never starve the peer calls that release it.
@@ -42,7 +45,7 @@ public class PeerRoutes {
         // Only binary bodies: a form body would go through Vert.x's form decoder (and its limits) first.
         router.route(PeerProtocol.PATH_PREFIX + "*").handler(ctx -> {
             String type = ctx.request().getHeader("Content-Type");
-            if (type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/octet-stream")) {
+            if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/octet-stream")) {
                 reply(ctx, PeerResponse.error(415, "unsupported media type",
                         "peer calls carry application/octet-stream, not " + type));
                 return;

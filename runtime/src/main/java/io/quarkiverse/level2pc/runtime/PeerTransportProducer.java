@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import javax.net.ssl.SSLContext;
 
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -15,8 +16,10 @@ import io.quarkiverse.level2pc.transport.PeerTransport;
 import io.quarkiverse.level2pc.transport.RestPeerTransport;
 import io.quarkiverse.level2pc.transport.VertxPeerTransport;
 import io.quarkus.arc.DefaultBean;
+import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
+import io.vertx.core.Vertx;
 
 /**
  * Produces the default {@link PeerTransport}, REST. An application bean implementing
@@ -28,13 +31,13 @@ public class PeerTransportProducer {
     @Produces
     @Singleton
     @DefaultBean
-    PeerTransport restTransport(Level2pcConfig config, TlsConfigurationRegistry tls, io.vertx.core.Vertx vertx) {
+    PeerTransport restTransport(Level2pcConfig config, TlsConfigurationRegistry tls, Vertx vertx) {
         PeerAuth auth = new PeerAuth(config.clusterSecret().orElse(""), config.authWindow(), Clock.systemUTC());
         return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
                 tlsConfiguration(config, tls));
     }
 
-    void close(@jakarta.enterprise.inject.Disposes PeerTransport transport) {
+    void close(@Disposes PeerTransport transport) {
         if (transport instanceof AutoCloseable c) {
             try {
                 c.close();
@@ -53,7 +56,7 @@ public class PeerTransportProducer {
                 ? registry.get(config.tlsConfigurationName().get())
                 : registry.getDefault();
         if (config.tlsConfigurationName().isPresent() && tls.isEmpty()) {
-            throw new io.quarkus.runtime.configuration.ConfigurationException("quarkus.level-2pc.tls-configuration-name="
+            throw new ConfigurationException("quarkus.level-2pc.tls-configuration-name="
                     + config.tlsConfigurationName().get() + " names no TLS configuration (quarkus.tls."
                     + config.tlsConfigurationName().get() + ".*)");
         }

@@ -2,6 +2,8 @@ package io.quarkiverse.level2pc.runtime;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,6 +12,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -179,8 +182,8 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             return;
         }
         Node n = node.awaitOpen();
-        TxWork work = new TxWork(new java.util.TreeMap<>(ops), Map.of(), n.name());
-        Futures.join(n.coordinator().run(work, n.readiness()::writeSet, node.commitBound()));
+        TxWork work = new TxWork(new TreeMap<>(ops), Map.of(), n.name());
+        Futures.join(n.coordinator().run(work, n.readiness()::writeSet, n.readiness().writeBound(), node.config().lockWaitTimeout()));
     }
 
     // ---- scans -------------------------------------------------------------------------------
@@ -195,7 +198,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         TxEnlistment tx = node.enlistment();
         NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
                 ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
-                : java.util.Collections.emptyNavigableMap();
+                : Collections.emptyNavigableMap();
         Node n = node.awaitReadable();
         // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
         // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
@@ -237,7 +240,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         @Override
         public boolean hasNext() {
             while (next == null && (c != null || o != null)) {
-                int cmp = c == null ? 1 : o == null ? -1 : java.util.Arrays.compareUnsigned(c.key(), o.getKey().unsafeArray());
+                int cmp = c == null ? 1 : o == null ? -1 : Arrays.compareUnsigned(c.key(), o.getKey().unsafeArray());
                 if (cmp < 0) {
                     next = entry(c.key(), c.value().value());
                     advanceCommitted();

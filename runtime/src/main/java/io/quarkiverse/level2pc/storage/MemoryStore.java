@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.storage;
 
+import java.io.IOException;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -143,7 +144,7 @@ public final class MemoryStore implements Store {
                 p.done().complete(null);
             } else {
                 p.done().completeExceptionally(new StoreFailedException("injected failure writing to " + name + " (" + fault + ")",
-                        new java.io.IOException("injected: " + fault)));
+                        new IOException("injected: " + fault)));
             }
         }
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -147,7 +148,7 @@ public final class NodeStore implements Closeable {
     }
 
     /** Committed entries of a scan, decoded. Close it. */
-    public static final class Cursor implements java.util.Iterator<Entry>, Closeable {
+    public static final class Cursor implements Iterator<Entry>, Closeable {
         private final Store.Cursor raw;
 
         Cursor(Store.Cursor raw) {

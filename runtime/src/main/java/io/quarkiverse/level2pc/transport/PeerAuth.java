@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -34,7 +35,7 @@ public final class PeerAuth {
      * amortized constant time (a scan of the whole cache on every request cost more CPU than the rest
      * of a peer call at a few hundred calls per second).
      */
-    private final java.util.ArrayDeque<Seen> nonceExpiry = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Seen> nonceExpiry = new ArrayDeque<>();
 
     private record Seen(long receivedAt, String nonce) {
     }

@@ -1,13 +1,16 @@
 package io.quarkiverse.level2pc.transport;
 
+import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
+import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.codec.DecodeException;
 
@@ -32,12 +35,12 @@ final class PeerBatcher {
     }
 
     private static final class Queue {
-        final java.net.URI uri;
+        final URI uri;
         final ArrayDeque<Message> waiting = new ArrayDeque<>();
         int inFlight;
 
         Queue(String peer) {
-            this.uri = java.net.URI.create(peer);
+            this.uri = URI.create(peer);
         }
     }
 
@@ -132,14 +135,14 @@ final class PeerBatcher {
             }
         } catch (DecodeException e) {
             batch.forEach(m -> m.answer().completeExceptionally(
-                    new io.quarkiverse.level2pc.PeerUnavailableException("a peer answered a batch with something unreadable: "
+                    new PeerUnavailableException("a peer answered a batch with something unreadable: "
                             + e.getMessage(), e)));
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
             byte[] f = frames.get(i);
             int status = f.length < 2 ? 500 : ((f[0] & 0xFF) << 8) | (f[1] & 0xFF);
-            batch.get(i).answer().complete(new PeerResponse(status, f.length < 2 ? new byte[0] : java.util.Arrays.copyOfRange(f, 2, f.length)));
+            batch.get(i).answer().complete(new PeerResponse(status, f.length < 2 ? new byte[0] : Arrays.copyOfRange(f, 2, f.length)));
         }
     }
 

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -119,7 +120,7 @@ public final class PeerClient implements PeerLink {
                 () -> Codec.decodeBranches(r.body()))));
     }
 
-    private static <T> T decoded(String peer, java.util.function.Supplier<T> decode) {
+    private static <T> T decoded(String peer, Supplier<T> decode) {
         try {
             return decode.get();
         } catch (DecodeException e) {

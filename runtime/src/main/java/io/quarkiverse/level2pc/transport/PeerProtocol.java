@@ -1,5 +1,7 @@
 package io.quarkiverse.level2pc.transport;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The peer protocol, version {@value #VERSION}: operations and their HTTP mapping. Every operation is
  * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code codec.Codec}):
@@ -60,7 +62,7 @@ public final class PeerProtocol {
     /** Error of a prepare refused because of a promise to a node left out (quorum mode). */
     public static final String PROMISED = "promised";
     /** Body of a hello that asks for a read lease. */
-    static final byte[] ASK_LEASE = "lease".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static final byte[] ASK_LEASE = "lease".getBytes(StandardCharsets.US_ASCII);
 
     /** Error of a second-phase call for a branch an operator committed by hand. */
     public static final String HEURISTIC_COMMIT = "heuristic commit";

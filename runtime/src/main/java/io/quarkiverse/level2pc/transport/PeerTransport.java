@@ -1,6 +1,8 @@
 package io.quarkiverse.level2pc.transport;
 
 import java.net.URI;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * How a node reaches its peers. The default is {@link VertxPeerTransport} (HTTP through the Vert.x
@@ -24,8 +26,8 @@ public interface PeerTransport {
      * without blocking a thread (the default one) overrides it. Callers must not block in callbacks run on
      * the completing thread.
      */
-    default java.util.concurrent.CompletableFuture<PeerResponse> sendAsync(URI peer, PeerRequest request,
-            java.util.concurrent.Executor executor) {
-        return java.util.concurrent.CompletableFuture.supplyAsync(() -> send(peer, request), executor);
+    default CompletableFuture<PeerResponse> sendAsync(URI peer, PeerRequest request,
+            Executor executor) {
+        return CompletableFuture.supplyAsync(() -> send(peer, request), executor);
     }
 }

@@ -1,6 +1,7 @@
 package io.quarkiverse.level2pc.transport;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,7 +61,7 @@ public final class RestPeerTransport implements PeerTransport {
             return new PeerResponse(r.statusCode(), r.body());
         } catch (HttpTimeoutException e) {
             throw new PeerUnavailableException("peer " + peer + " did not answer " + request.operation() + " within " + timeout, e);
-        } catch (java.net.ConnectException e) {
+        } catch (ConnectException e) {
             throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): connection refused", e);
         } catch (IOException e) {
             throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): " + e, e);

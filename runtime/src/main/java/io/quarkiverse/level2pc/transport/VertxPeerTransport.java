@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.transport;
 
+import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -8,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkus.tls.TlsConfiguration;
@@ -19,6 +21,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.impl.VertxInternal;
 
 /**
  * The default {@link PeerTransport}: HTTP/1.1 with keep-alive through the Vert.x HTTP client of the
@@ -37,7 +40,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
 
     private final HttpClient http;
     private final Context[] contexts;
-    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger next = new AtomicInteger();
     private final PeerAuth auth;
     private final Duration timeout;
     private final String cluster;
@@ -69,7 +72,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
         // Event-loop contexts the requests are spread over (created off any Vert.x thread: one per event loop).
         this.contexts = new Context[EVENT_LOOPS];
         for (int i = 0; i < contexts.length; i++) {
-            contexts[i] = ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext();
+            contexts[i] = ((VertxInternal) vertx).createEventLoopContext();
         }
         this.auth = auth;
         this.timeout = requestTimeout;
@@ -138,7 +141,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
         if (cause instanceof PeerUnavailableException p) {
             return p;
         }
-        if (cause instanceof java.net.ConnectException) {
+        if (cause instanceof ConnectException) {
             return new PeerUnavailableException("peer " + peer + " is unreachable (" + operation + "): connection refused", cause);
         }
         if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {

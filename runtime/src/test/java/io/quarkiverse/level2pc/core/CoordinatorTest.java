@@ -90,9 +90,12 @@ class CoordinatorTest {
         }
 
         @Test
-        void callsForATransactionThatIsNotRunningAreRefused() {
-            assertThatThrownBy(() -> c.localLocked(G)).isInstanceOf(IllegalStateException.class).hasMessageContaining("not running");
-            assertThatThrownBy(() -> c.voted(G, P1, false)).isInstanceOf(IllegalStateException.class);
+        void lateCallsForATransactionNoLongerRunningAreIgnored() {
+            // A vote or a refusal arriving after the transaction was rolled back and forgotten changes nothing.
+            assertThat(c.localLocked(G)).isEqualTo(new Coordinator.Ignore(Coordinator.Phase.ROLLING_BACK));
+            assertThat(c.voted(G, P1, false)).isEqualTo(new Coordinator.Ignore(Coordinator.Phase.ROLLING_BACK));
+            assertThat(c.refused(G, P1, true, "late")).isEqualTo(new Coordinator.Ignore(Coordinator.Phase.ROLLING_BACK));
+            assertThat(c.outcomeOf(G)).isEqualTo(Outcome.UNKNOWN);
         }
 
         @Test

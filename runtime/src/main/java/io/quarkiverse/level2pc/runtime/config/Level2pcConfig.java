@@ -7,6 +7,7 @@ import java.util.OptionalInt;
 
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -104,7 +105,7 @@ public interface Level2pcConfig {
      * Must not exceed `quarkus.http.limits.max-body-size` (default 10240K), which Quarkus applies first.
      */
     @WithDefault("10M")
-    io.quarkus.runtime.configuration.MemorySize maxMessageSize();
+    MemorySize maxMessageSize();
 
     /**
      * The name of the TLS configuration (Quarkus TLS registry, `quarkus.tls.<name>.*`) whose trust store
