@@ -9,11 +9,12 @@ import org.HdrHistogram.Histogram;
 
 /**
  * One cell of the results: a workload with a number of clients on a target, measured over
- * {@code window}. Latencies are of the successful operations only; conflicts (HTTP 409) and errors
- * are counted apart.
+ * {@code window}. Latencies are of the successful operations; conflicts (HTTP 409) are counted, with
+ * their own latencies, apart; errors are counted apart.
  */
 record CellResult(Target target, Workload workload, int clients, Duration window, Histogram latencyNanos, long ok,
-        long conflicts, Map<String, Long> errors, Map<String, Long> errorsOutsideWindow, double cpuMillisPerOp) {
+        long conflicts, Histogram conflictLatencyNanos, Map<String, Long> errors, Map<String, Long> errorsOutsideWindow,
+        double cpuMillisPerOp) {
 
     /**
      * The same cell with the CPU time the nodes used during the measured window, per operation: what a
@@ -21,7 +22,8 @@ record CellResult(Target target, Workload workload, int clients, Duration window
      */
     CellResult withCpuNanos(long cpuNanos) {
         double perOp = ok == 0 || cpuNanos < 0 ? Double.NaN : cpuNanos / 1e6 / ok;
-        return new CellResult(target, workload, clients, window, latencyNanos, ok, conflicts, errors, errorsOutsideWindow, perOp);
+        return new CellResult(target, workload, clients, window, latencyNanos, ok, conflicts, conflictLatencyNanos, errors,
+                errorsOutsideWindow, perOp);
     }
 
     /** Below this many samples a percentile says more about one operation than about the distribution. */
@@ -31,18 +33,20 @@ record CellResult(Target target, Workload workload, int clients, Duration window
 
     static CellResult merge(Target target, Workload workload, int clients, Duration window, List<Recorder> recorders) {
         Histogram h = new Histogram(Recorder.HIGHEST_NANOS, 3);
+        Histogram hc = new Histogram(Recorder.HIGHEST_NANOS, 3);
         long ok = 0;
         long conflicts = 0;
         Map<String, Long> errors = new TreeMap<>();
         Map<String, Long> outside = new TreeMap<>();
         for (Recorder r : recorders) {
             h.add(r.latencyNanos);
+            hc.add(r.conflictLatencyNanos);
             ok += r.ok;
             conflicts += r.conflicts;
             r.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
             r.errorsOutsideWindow.forEach((k, v) -> outside.merge(k, v, Long::sum));
         }
-        return new CellResult(target, workload, clients, window, h, ok, conflicts, errors, outside, Double.NaN);
+        return new CellResult(target, workload, clients, window, h, ok, conflicts, hc, errors, outside, Double.NaN);
     }
 
     double opsPerSecond() {
@@ -54,10 +58,19 @@ record CellResult(Target target, Workload workload, int clients, Duration window
      * {@link #minSamplesFor} the percentile.
      */
     double percentileMillis(double percentile) {
-        if (ok == 0 || ok < minSamplesFor(percentile)) {
+        return percentileMillis(latencyNanos, ok, percentile);
+    }
+
+    /** {@link #percentileMillis} of the answers 409: {@code NaN} without conflicts or with too few of them. */
+    double conflictPercentileMillis(double percentile) {
+        return percentileMillis(conflictLatencyNanos, conflicts, percentile);
+    }
+
+    private static double percentileMillis(Histogram h, long count, double percentile) {
+        if (count == 0 || count < minSamplesFor(percentile)) {
             return Double.NaN;
         }
-        return latencyNanos.getValueAtPercentile(percentile) / 1e6;
+        return h.getValueAtPercentile(percentile) / 1e6;
     }
 
     double maxMillis() {

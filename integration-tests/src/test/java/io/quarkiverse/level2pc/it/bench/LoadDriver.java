@@ -18,9 +18,10 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 /**
- * Closed-loop HTTP clients: each client has one keep-alive connection to one node and sends its next
- * request as soon as the previous answer is read. Client {@code i} talks to node {@code i mod n}, so
- * the clients are spread round robin over the nodes.
+ * Closed-loop HTTP clients: each client has one keep-alive connection to one node (or etcd member) and
+ * sends its next request as soon as the previous answer is read. Client {@code i} talks to node
+ * {@code i mod n}, so the clients are spread round robin over the nodes. The requests are the target
+ * kind's ({@link HttpOp#of(Target.Kind, Op)}).
  * <p>
  * All clients run on a single Vert.x event loop thread: asynchronous I/O costs the least CPU per
  * request, and the load generator shares the machine with the nodes.
@@ -51,8 +52,8 @@ final class LoadDriver implements AutoCloseable {
         List<Client> all = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             URI node = nodes.get(i % nodes.size());
-            all.add(new Client(node, new OpSource(workload, space, seed, clients, i), new Recorder(windowStart, windowEnd),
-                    windowEnd, finished));
+            all.add(new Client(target.kind(), node, new OpSource(workload, space, seed, clients, i),
+                    new Recorder(windowStart, windowEnd), windowEnd, finished));
         }
         all.forEach(c -> vertx.runOnContext(v -> c.next()));
         long cpuNanos = -1;
@@ -87,6 +88,7 @@ final class LoadDriver implements AutoCloseable {
 
     /** One closed-loop client; every method runs on the event loop. */
     private final class Client {
+        final Target.Kind kind;
         final String host;
         final int port;
         final OpSource ops;
@@ -96,7 +98,8 @@ final class LoadDriver implements AutoCloseable {
         final HttpClient http;
         volatile boolean stopped;
 
-        Client(URI node, OpSource ops, Recorder recorder, long stopAt, CountDownLatch finished) {
+        Client(Target.Kind kind, URI node, OpSource ops, Recorder recorder, long stopAt, CountDownLatch finished) {
+            this.kind = kind;
             this.host = node.getHost();
             this.port = node.getPort();
             this.ops = ops;
@@ -117,7 +120,7 @@ final class LoadDriver implements AutoCloseable {
                 finished.countDown();
                 return;
             }
-            HttpOp op = HttpOp.of(ops.next());
+            HttpOp op = HttpOp.of(kind, ops.next());
             RequestOptions options = new RequestOptions()
                     .setMethod(HttpMethod.valueOf(op.method()))
                     .setHost(host)
@@ -133,10 +136,11 @@ final class LoadDriver implements AutoCloseable {
                     .compose(resp -> resp.body().map(body -> {
                         long t1 = System.nanoTime();
                         int status = resp.statusCode();
-                        switch (HttpOp.outcome(status)) {
+                        String answer = op.mustContain() == null && status < 300 ? null : body.toString();
+                        switch (op.outcome(status, answer)) {
                             case OK -> recorder.ok(t0, t1);
-                            case CONFLICT -> recorder.conflict(t1);
-                            case ERROR -> recorder.error(t1, HttpOp.errorKind(status, body.toString()));
+                            case CONFLICT -> recorder.conflict(t0, t1);
+                            case ERROR -> recorder.error(t1, op.errorKindOf(status, answer));
                         }
                         return status;
                     }))

@@ -41,11 +41,14 @@ final class NodeLogs {
 
     /** Markdown, without a final period: {@code Node logs of 3 nodes: 3 WARN and 0 ERROR line(s): 3 × `...` (first: `...`)}. */
     static String summary(String target, List<String> warn, List<String> error) {
-        StringBuilder b = new StringBuilder("Node logs of " + target + ": " + warn.size() + " WARN and " + error.size()
-                + " ERROR line(s)");
         List<String> all = new java.util.ArrayList<>(error);
         all.addAll(warn);
-        Map<String, Object[]> groups = group(all);
+        return summary(target, warn.size(), error.size(), group(all));
+    }
+
+    /** {@link #summary(String, List, List)} of lines already grouped: key → {count, example}. */
+    static String summary(String target, int warn, int error, Map<String, Object[]> groups) {
+        StringBuilder b = new StringBuilder("Node logs of " + target + ": " + warn + " WARN and " + error + " ERROR line(s)");
         String sep = ": ";
         for (Map.Entry<String, Object[]> e : groups.entrySet()) {
             b.append(sep).append(e.getValue()[0]).append(" × `").append(code(e.getKey())).append("` (first: `")

@@ -18,14 +18,15 @@ final class OpSource {
     OpSource(Workload workload, Keyspace space, long seed, int clients, int client) {
         this.workload = workload;
         this.space = space;
-        this.random = new SplittableRandom(mix(seed, workload.ordinal(), clients, client));
+        this.random = new SplittableRandom(mix(seed, workload.seedId, clients, client));
     }
 
     Op next() {
         return switch (workload) {
             case PUT -> put();
             case BATCH -> batch();
-            case BANK -> transfer();
+            case BANK -> transfer(space.accounts);
+            case HOT_BANK -> transfer(Math.min(Workload.HOT_BANK_ACCOUNTS, space.accounts));
             case GET -> get();
             case MIXED -> random.nextInt(100) < Workload.MIXED_PUT_PERCENT ? put() : get();
             case PING -> Op.Ping.INSTANCE;
@@ -53,9 +54,10 @@ final class OpSource {
         return new Op.Get(Keyspace.key(random.nextInt(space.keys)));
     }
 
-    private Op.Transfer transfer() {
-        int from = random.nextInt(space.accounts);
-        int to = random.nextInt(space.accounts - 1);
+    /** A transfer of 1 between two distinct accounts among the first {@code accounts}. */
+    private Op.Transfer transfer(int accounts) {
+        int from = random.nextInt(accounts);
+        int to = random.nextInt(accounts - 1);
         if (to >= from) {
             to++;
         }

@@ -15,9 +15,11 @@ import java.util.concurrent.Future;
 
 /**
  * Fills a freshly started cluster before its cells run: every key of the key space (in batches of
- * {@value #KEYS_PER_BATCH}, through {@code POST /kv/batch}) and every bank account (through
- * {@code PUT /bank/accounts/{id}}), spread over the nodes. Anything but a 204 aborts the benchmark:
- * a workload on a half-filled cluster would measure something else.
+ * {@value #KEYS_PER_BATCH}, through {@code POST /kv/batch} of the demo or, on etcd, a
+ * {@code POST /v3/kv/txn} of the puts) and every bank account (demo only, through
+ * {@code PUT /bank/accounts/{id}}), spread over the nodes. Anything but the expected answer (204 from
+ * the demo, 200 from etcd) aborts the benchmark: a workload on a half-filled cluster would measure
+ * something else.
  */
 final class Preload {
 
@@ -26,9 +28,16 @@ final class Preload {
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
+    private final Target.Kind kind;
     private final List<URI> nodes;
 
+    /** Preloads the demo's nodes. */
     Preload(List<URI> nodes) {
+        this(Target.Kind.NODES, nodes);
+    }
+
+    Preload(Target.Kind kind, List<URI> nodes) {
+        this.kind = kind;
         this.nodes = nodes;
     }
 
@@ -39,12 +48,15 @@ final class Preload {
             for (int i = from; i < Math.min(space.keys, from + KEYS_PER_BATCH); i++) {
                 puts.add(new Op.Put(Keyspace.key(i), space.value(i)));
             }
-            requests.add(request(requests.size(), HttpOp.of(new Op.Batch(puts))));
+            requests.add(request(requests.size(), HttpOp.of(kind, new Op.Batch(puts))));
         }
         sendAll(requests);
     }
 
     void accounts(Keyspace space) throws Exception {
+        if (kind != Target.Kind.NODES) {
+            throw new IllegalStateException("bank accounts exist on the demo's nodes only");
+        }
         List<HttpRequest> requests = new ArrayList<>();
         for (int i = 0; i < space.accounts; i++) {
             byte[] body = ("{\"balance\":" + Keyspace.INITIAL_BALANCE + "}").getBytes(StandardCharsets.US_ASCII);
@@ -68,7 +80,7 @@ final class Preload {
             for (HttpRequest r : requests) {
                 done.add(pool.submit(() -> {
                     HttpResponse<String> answer = http.send(r, HttpResponse.BodyHandlers.ofString());
-                    if (answer.statusCode() != 204) {
+                    if (answer.statusCode() != (kind == Target.Kind.ETCD ? 200 : 204)) {
                         throw new IOException("preload: " + r.method() + " " + r.uri() + " answered " + answer.statusCode()
                                 + " " + answer.body());
                     }

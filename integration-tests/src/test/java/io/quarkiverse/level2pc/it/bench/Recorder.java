@@ -10,9 +10,10 @@ import org.HdrHistogram.Histogram;
  * What one client saw during one cell; used by one thread at a time, merged into a {@link CellResult}.
  * <p>
  * The measurement window is {@code [windowStart, windowEnd]} ({@link System#nanoTime()}): an
- * operation counts (throughput, latency, conflicts) if it <em>completed</em> inside it, whenever it
- * started; operations completing during the warm-up or after the window are not counted. Errors are
- * different: every error of the cell is kept, inside the window or not, so that none goes unseen.
+ * operation counts (throughput, latency, conflicts and their latency) if it <em>completed</em> inside
+ * it, whenever it started; operations completing during the warm-up or after the window are not
+ * counted. Errors are different: every error of the cell is kept, inside the window or not, so that
+ * none goes unseen.
  */
 final class Recorder {
 
@@ -22,6 +23,8 @@ final class Recorder {
     final long windowStart;
     final long windowEnd;
     final Histogram latencyNanos = new Histogram(HIGHEST_NANOS, 3);
+    /** How long the answers 409 took: a conflict costs its client this long before it can retry. */
+    final Histogram conflictLatencyNanos = new Histogram(HIGHEST_NANOS, 3);
     long ok;
     long conflicts;
     final Map<String, Long> errors = new TreeMap<>();
@@ -46,9 +49,10 @@ final class Recorder {
         }
     }
 
-    void conflict(long endNanos) {
+    void conflict(long startNanos, long endNanos) {
         if (inWindow(endNanos)) {
             conflicts++;
+            conflictLatencyNanos.recordValue(Math.min(HIGHEST_NANOS, Math.max(0, endNanos - startNanos)));
         }
     }
 

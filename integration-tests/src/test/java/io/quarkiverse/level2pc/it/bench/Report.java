@@ -2,32 +2,44 @@ package io.quarkiverse.level2pc.it.bench;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
-/** The results of a run as Markdown: machine, parameters, one row per cell, ratios, errors. */
+/** The results of a run as Markdown: machine, parameters, one row per cell, idle CPU, ratios, errors. */
 final class Report {
 
     static final String WARN = "⚠";
     static final String NONE = "–";
+    /** The pause between the last load on a target and its idle measurement. */
+    static final Duration IDLE_SETTLE = Duration.ofSeconds(1);
 
     private final Machine machine;
     private final BenchParams params;
     private final List<CellResult> cells;
     private final List<String> notes;
     private final List<String> nodeLogs;
+    private final Map<Target, Double> idleCpuPercent;
+
+    Report(Machine machine, BenchParams params, List<CellResult> cells, List<String> notes, List<String> nodeLogs) {
+        this(machine, params, cells, Map.of(), notes, nodeLogs);
+    }
 
     /**
+     * @param idleCpuPercent the CPU the servers of each target used without load, in % of one core
      * @param notes facts about the run itself (when, how long, load average, the nodes' JVM options...),
      *        one Markdown list item each
      * @param nodeLogs what the nodes logged at WARN and ERROR ({@link NodeLogs#summary}), one item per cluster
      */
-    Report(Machine machine, BenchParams params, List<CellResult> cells, List<String> notes, List<String> nodeLogs) {
+    Report(Machine machine, BenchParams params, List<CellResult> cells, Map<Target, Double> idleCpuPercent,
+            List<String> notes, List<String> nodeLogs) {
         this.machine = machine;
+        this.idleCpuPercent = new TreeMap<>(idleCpuPercent);
         this.params = params;
         this.cells = cells.stream().sorted(Comparator.comparing((CellResult c) -> c.workload())
                 .thenComparingInt(CellResult::clients).thenComparing(CellResult::target)).toList();
@@ -51,7 +63,9 @@ final class Report {
         b.setLength(b.length() - 1);
         b.append("`.\n");
         results(b);
+        idle(b);
         ratios(b);
+        new VersusEtcd(params, this::cell, idleCpuPercent).append(b);
         getVersusPing(b);
         errors(b);
         if (!nodeLogs.isEmpty()) {
@@ -66,20 +80,35 @@ final class Report {
         b.append("ops/s: operations answered 2xx (LevelDB: returned) within the measured window, per second. "
                 + "Latencies: of those operations, measured by the client from sending the request to reading the whole "
                 + "answer, in ms; " + NONE + " where there are too few samples for the percentile (fewer than 100 for "
-                + "p99, 1000 for p99.9). conflicts: answers 409, not counted as operations. errors: every other "
+                + "p99, 1000 for p99.9). conflicts: answers 409 within the window, not counted as operations. conflict p99: "
+                + "how long those answers took, at p99 (" + NONE + ": fewer than 100 conflicts). errors: every other "
                 + "failure of the cell, warm-up and drain included; a row with errors is marked " + WARN + ". "
-                + "CPU ms/op: CPU time used by all node processes during the window, per operation (" + NONE
-                + " for the local LevelDB, which runs in the harness's JVM).\n\n");
-        b.append("| Workload | Clients | Target | ops/s | p50 | p99 | p99.9 | max | ops | conflicts | errors | CPU ms/op |\n");
-        b.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+                + "CPU ms/op: CPU time used by all server processes (nodes or etcd members) during the window, per "
+                + "operation (" + NONE + " for the local LevelDB, which runs in the harness's JVM).\n\n");
+        b.append("| Workload | Clients | Target | ops/s | p50 | p99 | p99.9 | max | ops | conflicts | conflict p99 | errors "
+                + "| CPU ms/op |\n");
+        b.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (CellResult c : cells) {
             b.append("| ").append(c.workload().label()).append(" | ").append(c.clients()).append(" | ")
                     .append(c.target().label()).append(" | ").append(rate(c.opsPerSecond())).append(" | ")
                     .append(millis(c.percentileMillis(50))).append(" | ").append(millis(c.percentileMillis(99))).append(" | ")
                     .append(millis(c.percentileMillis(99.9))).append(" | ").append(millis(c.maxMillis())).append(" | ")
-                    .append(c.ok()).append(" | ").append(conflicts(c)).append(" | ").append(errorCell(c)).append(" | ")
+                    .append(c.ok()).append(" | ").append(conflicts(c)).append(" | ")
+                    .append(millis(c.conflictPercentileMillis(99))).append(" | ").append(errorCell(c)).append(" | ")
                     .append(Double.isNaN(c.cpuMillisPerOp()) ? NONE : millis(c.cpuMillisPerOp())).append(" |\n");
         }
+    }
+
+    private void idle(StringBuilder b) {
+        if (idleCpuPercent.isEmpty()) {
+            return;
+        }
+        b.append("\n## Idle CPU\n\n");
+        b.append("CPU time used by all of a target's server processes during `bench.idle` (" + BenchParams.format(params.idle())
+                + ") without any request, after its preload (and the nodes' JIT warm-up) and a pause of "
+                + BenchParams.format(IDLE_SETTLE) + ", in % of one core (100 % = one core busy the whole time).\n\n");
+        b.append("| Target | % of one core |\n|---|--:|\n");
+        idleCpuPercent.forEach((t, pct) -> b.append("| ").append(t.label()).append(" | ").append(percent(pct)).append(" |\n"));
     }
 
     /** Each larger node count against each smaller one, and every node count against the local LevelDB. */
@@ -142,8 +171,9 @@ final class Report {
         b.append("A read of the database (`GET /kv/{key}`) against a trivial endpoint of the same application "
                 + "(`GET /ping`), same nodes and clients.\n\n");
         b.append("| Target | Clients | ops/s get ÷ ping | p50 get ÷ ping |\n|---|--:|--:|--:|\n");
-        for (int n : params.nodes()) {
-            Target t = new Target(n);
+        List<Target> targets = new ArrayList<>(params.nodes().stream().map(Target::new).toList());
+        params.etcdTarget().ifPresent(targets::add);
+        for (Target t : targets) {
             for (int clients : params.clients()) {
                 Optional<CellResult> get = cell(Workload.GET, clients, t);
                 Optional<CellResult> ping = cell(Workload.PING, clients, t);
@@ -179,7 +209,7 @@ final class Report {
         b.append(String.join(", ", parts));
     }
 
-    private Optional<CellResult> cell(Workload w, int clients, Target t) {
+    Optional<CellResult> cell(Workload w, int clients, Target t) {
         return cells.stream().filter(c -> c.workload() == w && c.clients() == clients && c.target().equals(t)).findFirst();
     }
 
@@ -226,6 +256,11 @@ final class Report {
         return String.format(Locale.ROOT, "%." + decimals + "f", ms);
     }
 
+    /** A percentage to 2 decimals. */
+    static String percent(double pct) {
+        return Double.isNaN(pct) ? NONE : String.format(Locale.ROOT, "%.2f", pct);
+    }
+
     static String conflicts(CellResult c) {
         if (c.conflicts() == 0) {
             return "0";
@@ -239,9 +274,11 @@ final class Report {
 
     /** One line for the progress log. */
     static String summary(CellResult c) {
-        return String.format(Locale.ROOT, "%-32s %9s ops/s  p50 %7s  p99 %7s  p99.9 %7s  max %7s ms  ops %d  conflicts %s  errors %s",
+        return String.format(Locale.ROOT, "%-36s %9s ops/s  p50 %7s  p99 %7s  p99.9 %7s  max %7s ms  ops %d  conflicts %s"
+                + " (p99 %s ms)  errors %s",
                 c.key(), rate(c.opsPerSecond()), millis(c.percentileMillis(50)), millis(c.percentileMillis(99)),
                 millis(c.percentileMillis(99.9)), millis(c.maxMillis()), c.ok(), conflicts(c),
+                millis(c.conflictPercentileMillis(99)),
                 c.hasErrors() ? c.errorCount() + " " + WARN + " " + c.errors() + c.errorsOutsideWindow() : "0");
     }
 }

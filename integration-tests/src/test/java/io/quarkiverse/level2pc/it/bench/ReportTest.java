@@ -1,7 +1,6 @@
 package io.quarkiverse.level2pc.it.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,15 +11,15 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-/** The pure parts of the benchmark harness: parameters, operations, windows, percentiles, the report. */
+/**
+ * The pure parts of the benchmark harness: windows, percentiles, the report (parameters: {@link BenchParamsTest};
+ * operations: {@link HttpOpTest}).
+ */
 class ReportTest {
 
     private static final long S = 1_000_000_000L;
 
-    private static BenchParams params(String... kv) {
+    static BenchParams params(String... kv) {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             m.put(kv[i], kv[i + 1]);
@@ -28,14 +27,14 @@ class ReportTest {
         return BenchParams.from(m::get);
     }
 
-    /** A cell whose {@code ok} operations took {@code micros[i]} µs each, in a 10 s window. */
+    /** A cell whose {@code ok} operations took {@code micros[i]} µs each, its conflicts 2 ms each, in a 10 s window. */
     private static CellResult cell(Target t, Workload w, int clients, long conflicts, Map<String, Long> errors, long... micros) {
         Recorder r = new Recorder(0, 10 * S);
         for (long m : micros) {
             r.ok(S, S + m * 1000);
         }
         for (int i = 0; i < conflicts; i++) {
-            r.conflict(S);
+            r.conflict(S, S + 2_000_000);
         }
         errors.forEach((k, v) -> {
             for (int i = 0; i < v; i++) {
@@ -52,105 +51,14 @@ class ReportTest {
     }
 
     @Test
-    void defaultsAndOverrides() {
-        BenchParams d = params();
-        assertThat(d.nodes()).containsExactly(1, 3);
-        assertThat(d.clients()).containsExactly(1, 16, 64);
-        assertThat(d.workloads()).containsExactly(Workload.PUT, Workload.BATCH, Workload.BANK, Workload.GET, Workload.MIXED,
-                Workload.PING);
-        assertThat(d.valueSize()).isEqualTo(100);
-        assertThat(d.baseline()).isTrue();
-        // 6 workloads on 2 node counts, 4 of them also on LevelDB, times 3 client counts
-        assertThat(d.cellCount()).isEqualTo(3 * (6 * 2 + 4));
-
-        BenchParams p = params("bench.nodes", "3", "bench.clients", "2, 8", "bench.workloads", "GET,ping",
-                "bench.duration", "1500ms", "bench.warmup", "0s", "bench.seed", "7", "bench.node-jvm-options", " -Xmx1g  -XX:+UseG1GC ");
-        assertThat(p.nodes()).containsExactly(3);
-        assertThat(p.clients()).containsExactly(2, 8);
-        assertThat(p.workloads()).containsExactly(Workload.GET, Workload.PING);
-        assertThat(p.duration()).isEqualTo(Duration.ofMillis(1500));
-        assertThat(p.warmup()).isZero();
-        assertThat(p.nodeJvmOptions()).containsExactly("-Xmx1g", "-XX:+UseG1GC");
-        assertThat(p.asProperties()).containsEntry("bench.duration", "1500ms").containsEntry("bench.warmup", "0s")
-                .containsEntry("bench.workloads", "get,ping").containsEntry("bench.seed", "7");
-        assertThat(params("bench.nodes", "none").nodes()).isEmpty();
-        assertThat(params("bench.node-jvm-options", "").nodeJvmOptions()).isEmpty();
-    }
-
-    @Test
-    void durations() {
-        assertThat(BenchParams.duration("10s")).isEqualTo(Duration.ofSeconds(10));
-        assertThat(BenchParams.duration("2.5s")).isEqualTo(Duration.ofMillis(2500));
-        assertThat(BenchParams.duration("250ms")).isEqualTo(Duration.ofMillis(250));
-        assertThat(BenchParams.duration("2m")).isEqualTo(Duration.ofMinutes(2));
-        assertThat(BenchParams.duration("PT3S")).isEqualTo(Duration.ofSeconds(3));
-        assertThatThrownBy(() -> BenchParams.duration("ten")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> params("bench.workloads", "put,delete")).hasMessageContaining("delete");
-        assertThatThrownBy(() -> params("bench.duration", "0s")).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void operationsAreReproducibleAndMatchTheHttpContract() throws Exception {
-        Keyspace space = new Keyspace(1000, 50, 100, 42);
-        OpSource a = new OpSource(Workload.BATCH, space, 42, 16, 3);
-        OpSource b = new OpSource(Workload.BATCH, space, 42, 16, 3);
-        for (int i = 0; i < 20; i++) {
-            assertThat(a.next()).isEqualTo(b.next());
-        }
-        Op.Batch batch = (Op.Batch) a.next();
-        assertThat(batch.puts()).hasSize(Workload.BATCH_SIZE);
-        assertThat(batch.puts().stream().map(Op.Put::key).distinct()).hasSize(Workload.BATCH_SIZE);
-        assertThat(batch.puts()).allSatisfy(p -> assertThat(p.value().bytes()).hasSize(100));
-
-        HttpOp http = HttpOp.of(batch);
-        assertThat(http.method()).isEqualTo("POST");
-        assertThat(http.path()).isEqualTo("/kv/batch");
-        JsonNode json = new ObjectMapper().readTree(http.body());
-        assertThat(json).hasSize(Workload.BATCH_SIZE);
-        assertThat(json.get(0).get("op").asText()).isEqualTo("put");
-        assertThat(json.get(0).get("key").asText()).isEqualTo(batch.puts().get(0).key());
-        assertThat(json.get(0).get("value").asText()).isEqualTo(batch.puts().get(0).value().text());
-
-        Op.Transfer t = (Op.Transfer) new OpSource(Workload.BANK, space, 42, 1, 0).next();
-        assertThat(t.from()).isNotEqualTo(t.to());
-        JsonNode transfer = new ObjectMapper().readTree(HttpOp.of(t).body());
-        assertThat(transfer.get("from").asText()).isEqualTo(t.from());
-        assertThat(transfer.get("amount").asLong()).isEqualTo(1);
-
-        OpSource mixed = new OpSource(Workload.MIXED, space, 42, 64, 0);
-        int puts = 0;
-        for (int i = 0; i < 10_000; i++) {
-            if (mixed.next() instanceof Op.Put) {
-                puts++;
-            }
-        }
-        assertThat(puts).isBetween(800, 1200);
-        assertThat(HttpOp.of(new Op.Get("k1"))).isEqualTo(new HttpOp("GET", "/kv/k1", null, null));
-        assertThat(HttpOp.of(Op.Ping.INSTANCE).path()).isEqualTo("/ping");
-    }
-
-    @Test
-    void answersAreClassified() {
-        assertThat(HttpOp.outcome(204)).isEqualTo(HttpOp.Outcome.OK);
-        assertThat(HttpOp.outcome(200)).isEqualTo(HttpOp.Outcome.OK);
-        assertThat(HttpOp.outcome(409)).isEqualTo(HttpOp.Outcome.CONFLICT);
-        assertThat(HttpOp.outcome(503)).isEqualTo(HttpOp.Outcome.ERROR);
-        assertThat(HttpOp.outcome(404)).isEqualTo(HttpOp.Outcome.ERROR);
-        assertThat(HttpOp.errorKind(503, "{\"error\":\"not ready\",\"detail\":\"...\"}")).isEqualTo("HTTP 503 not ready");
-        assertThat(HttpOp.errorKind(500, "")).isEqualTo("HTTP 500");
-        assertThat(Recorder.errorKind(new java.io.IOException("x".repeat(100)))).startsWith("IOException: xxx").endsWith("...")
-                .hasSizeLessThan(100);
-    }
-
-    @Test
     void onlyOperationsCompletingInTheWindowCountButEveryErrorIsKept() {
         Recorder r = new Recorder(10 * S, 20 * S);
         r.ok(9 * S, 9 * S + 1000); // warm-up
         r.ok(9 * S, 10 * S + 5_000_000); // started in warm-up, completed in the window: 1005 ms
         r.ok(15 * S, 15 * S + 2_000_000); // 2 ms
         r.ok(19 * S, 21 * S); // drain
-        r.conflict(5 * S);
-        r.conflict(12 * S);
+        r.conflict(4 * S, 5 * S);
+        r.conflict(12 * S, 12 * S + 7_000_000); // 7 ms
         r.error(5 * S, "HTTP 503 not ready");
         r.error(12 * S, "HTTP 503 not ready");
         r.error(25 * S, "TimeoutException");
@@ -159,6 +67,8 @@ class ReportTest {
         assertThat(c.latencyNanos().getTotalCount()).isEqualTo(2);
         assertThat(c.maxMillis()).isBetween(1004.0, 1006.0);
         assertThat(c.conflicts()).isEqualTo(1);
+        assertThat(c.conflictLatencyNanos().getTotalCount()).isEqualTo(1);
+        assertThat(c.conflictLatencyNanos().getMaxValue()).isBetween(6_990_000L, 7_010_000L);
         assertThat(c.conflictPercent()).isBetween(33.3, 33.4);
         assertThat(c.opsPerSecond()).isEqualTo(0.2);
         assertThat(c.errors()).containsEntry("HTTP 503 not ready", 1L);
@@ -192,6 +102,21 @@ class ReportTest {
         assertThat(few.percentileMillis(99)).isNaN();
         assertThat(few.percentileMillis(99.9)).isNaN();
         CellResult none = cell(new Target(1), Workload.GET, 1, 0, Map.of());
+        assertThat(none.conflictPercentileMillis(99)).isNaN();
+        assertThat(cell(new Target(3), Workload.HOT_BANK, 16, 99, Map.of(), repeat(1000, 10)).conflictPercentileMillis(99))
+                .isNaN();
+        assertThat(cell(new Target(3), Workload.HOT_BANK, 16, 100, Map.of(), repeat(1000, 10)).conflictPercentileMillis(99))
+                .isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.002));
+        // conflicts have their own distribution: 98 of 1 ms and 2 of 30 ms, p50 1 ms and p99 30 ms
+        Recorder r = new Recorder(0, 10 * S);
+        for (int i = 0; i < 100; i++) {
+            r.conflict(S, S + (i < 98 ? 1_000_000 : 30_000_000));
+        }
+        r.ok(S, S + 5_000_000);
+        CellResult conflicting = CellResult.merge(new Target(3), Workload.HOT_BANK, 16, Duration.ofSeconds(10), List.of(r));
+        assertThat(conflicting.conflictPercentileMillis(50)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(0.002));
+        assertThat(conflicting.conflictPercentileMillis(99)).isCloseTo(30.0, org.assertj.core.data.Offset.offset(0.03));
+        assertThat(conflicting.maxMillis()).isCloseTo(5.0, org.assertj.core.data.Offset.offset(0.005));
         assertThat(none.percentileMillis(50)).isNaN();
         assertThat(none.maxMillis()).isNaN();
         assertThat(none.opsPerSecond()).isZero();
@@ -245,20 +170,79 @@ class ReportTest {
         assertThat(md).contains("## Node logs\n\n* Node logs of 1 node: 0 WARN and 0 ERROR line(s)\n");
         assertThat(md).contains("* Run on a test.", "| Cores (Runtime.availableProcessors) | 2 |", "| `bench.seed` | `42` |",
                 "-Dbench.clients=1 ");
-        assertThat(md).contains("| put | 1 | LevelDB (local) | 200 | 0.500 | 0.500 | 0.500 | 0.500 | 2000 | 0 | 0 |");
-        assertThat(md).contains("| put | 1 | 3 nodes | 10.0 | 10.0 | 10.0 | – | 10.0 | 100 | 3 (2.9 %) | **1** ⚠ |");
+        assertThat(md).contains("| conflicts | conflict p99 | errors | CPU ms/op |");
+        assertThat(md).contains("| put | 1 | LevelDB (local) | 200 | 0.500 | 0.500 | 0.500 | 0.500 | 2000 | 0 | – | 0 | – |");
+        // 3 conflicts are too few for a p99
+        assertThat(md).contains("| put | 1 | 3 nodes | 10.0 | 10.0 | 10.0 | – | 10.0 | 100 | 3 (2.9 %) | – | **1** ⚠ | – |");
         assertThat(md).contains("| ops/s 3 nodes ÷ 1 node | p50 3 nodes ÷ 1 node | ops/s 3 nodes ÷ LevelDB (local) |");
         // put: 3 nodes ÷ 1 node = 10/100 ops/s, 10/1 ms p50; 3 nodes ÷ LevelDB = 10/200, 10/0.5
         assertThat(md).contains("| put | 1 | 0.1 ⚠ | 10 ⚠ | 0.05 ⚠ | 20 ⚠ | 0.5 | 2 |");
         // ping has no LevelDB counterpart
         assertThat(md).contains("| ping | 1 | 1 | 1 | – | – | – | – |");
-        assertThat(md).contains("| 1 node | 1 | 0.5 | 2 |", "| 3 nodes | 1 | 0.5 | 2 |");
+        assertThat(md).contains("| 1 node | 1 | 0.5 | 2 |", "| 3 nodes | 1 | 0.5 | 2 |", "| etcd, 3 members | 1 | – | – |");
+        // etcd (bench.etcd defaults to 3) was not measured: the comparison says so, no idle CPU was given
+        assertThat(md).contains("## 3 nodes vs etcd\n", "No workload was measured on both").doesNotContain("## Idle CPU")
+                .doesNotContain("Without load");
         assertThat(md).contains("* ⚠ put × 1 on 3 nodes: 1 error(s); in the window: 1 × `HTTP 503 peer unavailable`");
         // rows are grouped by workload, then clients, then target
         assertThat(md.indexOf("| put | 1 | LevelDB")).isLessThan(md.indexOf("| put | 1 | 1 node"));
         assertThat(md.indexOf("| put | 1 | 3 nodes")).isLessThan(md.indexOf("| get | 1 | LevelDB"));
         assertThat(md.lines().filter(l -> l.startsWith("| ") && l.contains(" | LevelDB (local) | ")))
                 .hasSize(2);
+    }
+
+    @Test
+    void theReportComparesTheLargestNodeCountWithEtcdAndShowsIdleCpuAndConflictLatency() {
+        BenchParams p = params("bench.clients", "1,16", "bench.workloads", "put,hot-bank,get,ping", "bench.baseline", "false",
+                "bench.idle", "5s");
+        Target three = new Target(3);
+        Target etcd = Target.etcd(3);
+        List<CellResult> cells = List.of(
+                cell(new Target(1), Workload.PUT, 1, 0, Map.of(), repeat(1000, 3000)).withCpuNanos(1_000_000_000L),
+                cell(three, Workload.PUT, 1, 0, Map.of(), repeat(2000, 1000)).withCpuNanos(2_000_000_000L),
+                cell(etcd, Workload.PUT, 1, 0, Map.of(), repeat(500, 4000)).withCpuNanos(1_000_000_000L),
+                cell(three, Workload.PUT, 16, 0, Map.of(), repeat(2000, 1000)),
+                cell(three, Workload.HOT_BANK, 16, 200, Map.of(), repeat(3000, 500)),
+                cell(three, Workload.GET, 1, 0, Map.of(), repeat(1000, 1000)),
+                cell(etcd, Workload.GET, 1, 0, Map.of("HTTP 200 without \"kvs\" (key missing)", 1L), repeat(1000, 1000)),
+                cell(etcd, Workload.PING, 1, 0, Map.of(), repeat(500, 2000)));
+        Map<Target, Double> idle = new java.util.LinkedHashMap<>();
+        idle.put(etcd, 0.5);
+        idle.put(three, 1.5);
+        idle.put(new Target(1), 0.25);
+        String md = new Report(new Machine(Map.of()), p, cells, idle, List.of(), List.of()).markdown();
+
+        assertThat(md).contains("| hot-bank | 16 | 3 nodes | 50.0 | 3.00 | 3.00 | – | 3.00 | 500 | 200 (28.6 %) | 2.00 | 0 | – |");
+        assertThat(md).contains("| put | 1 | etcd, 3 members | 400 | 0.500 | 0.500 | 0.500 | 0.500 | 4000 | 0 | – | 0 | 0.250 |");
+        assertThat(md.indexOf("| put | 1 | 3 nodes |")).isLessThan(md.indexOf("| put | 1 | etcd, 3 members |"));
+        assertThat(md.indexOf("| put | 1 | etcd, 3 members |")).isLessThan(md.indexOf("| put | 16 | 3 nodes |"));
+
+        assertThat(md).contains("## Idle CPU\n", "`bench.idle` (5s)", "| Target | % of one core |");
+        assertThat(md.indexOf("| 1 node | 0.25 |")).isPositive().isLessThan(md.indexOf("| 3 nodes | 1.50 |"));
+        assertThat(md.indexOf("| 3 nodes | 1.50 |")).isLessThan(md.indexOf("| etcd, 3 members | 0.50 |"));
+
+        String versus = section(md, "## 3 nodes vs etcd");
+        assertThat(versus).contains("| Workload | Clients | ops/s ÷ | p50 ÷ | CPU ms/op ÷ |");
+        // put × 1: 100 ÷ 400 ops/s, 2 ÷ 0.5 ms, 2 ÷ 0.25 CPU ms/op
+        assertThat(versus).contains("| put | 1 | 0.25 | 4 | 8 |");
+        // get × 1: etcd had an error; no CPU measured
+        assertThat(versus).contains("| get | 1 | 1 ⚠ | 1 ⚠ | – ⚠ |");
+        // no etcd cell for put × 16, no bank on etcd, no ping on 3 nodes
+        assertThat(versus).doesNotContain("| put | 16 |", "hot-bank |", "| ping |", "No workload was measured");
+        assertThat(versus).contains("Without load: 3 nodes 1.50 % of one core, etcd, 3 members 0.50 %; ratio 3.");
+        assertThat(section(md, "## get ÷ ping")).contains("| etcd, 3 members | 1 | 0.5 ⚠ | 2 ⚠ |", "| 3 nodes | 1 | – | – |");
+
+        String without = new Report(new Machine(Map.of()), params("bench.etcd", "none", "bench.baseline", "false"), cells,
+                List.of(), List.of()).markdown();
+        assertThat(without).doesNotContain("vs etcd").doesNotContain("## Idle CPU");
+    }
+
+    /** The text of the section under {@code heading}, up to the next one. */
+    private static String section(String md, String heading) {
+        int from = md.indexOf(heading + "\n");
+        assertThat(from).as(heading).isNotNegative();
+        int to = md.indexOf("\n## ", from + heading.length());
+        return md.substring(from, to < 0 ? md.length() : to);
     }
 
     @Test
