@@ -26,23 +26,32 @@ public final class Reads {
     }
 
     /**
-     * The committed value of {@code key}, or {@code null}, once no prepared branch holds it exclusively: no
-     * reader sees the old value once the new one may have been acknowledged.
+     * The committed value of {@code key}, or {@code null}, once the prepared branch that holds it exclusively
+     * when the read starts (a commit on its way, perhaps already acknowledged elsewhere) has finished: no reader
+     * sees the old value once the new one may have been acknowledged.
+     *
+     * <p>
+     * Only that branch is waited for. A branch that prepares on the key later is concurrent with the read (it
+     * had not prepared here, so it could not have been decided, let alone read elsewhere, when the read
+     * started), so the read may return the value before it, as a scan does. Waiting for whoever holds the key
+     * at each retry instead starved readers of a hot key for the whole {@code lock-wait-timeout}.
      */
     public CompletableFuture<Versioned> readAsync(Bytes key) {
         CompletableFuture<Versioned> result = new CompletableFuture<>();
-        attemptRead(key, node.deadline(), result);
+        attemptRead(key, null, node.deadline(), result);
         return result;
     }
 
-    private void attemptRead(Bytes key, long deadline, CompletableFuture<Versioned> result) {
+    /** @param waitingFor the branch that held the key when the read started, or {@code null} on the first attempt */
+    private void attemptRead(Bytes key, BranchId waitingFor, long deadline, CompletableFuture<Versioned> result) {
         boolean free;
         branches.lock();
         try {
-            free = branches.participant.writeLockHolder(key) == null;
+            BranchId holder = branches.participant.writeLockHolder(key);
+            free = holder == null || (waitingFor != null && !holder.equals(waitingFor));
             if (!free) {
-                branches.waitForRelease(deadline, () -> attemptRead(key, deadline, result), () -> result.completeExceptionally(
-                        readTimeout(key)));
+                branches.waitForRelease(deadline, () -> attemptRead(key, holder, deadline, result),
+                        () -> result.completeExceptionally(readTimeout(key)));
             }
         } finally {
             branches.unlock();

@@ -252,6 +252,24 @@ class LocalNodeAsyncTest {
         assertThat(str(read.join())).isEqualTo("new");
     }
 
+    @Test
+    void aReadWaitsOnlyForTheBranchThatHeldTheKeyWhenItStartedNotForTheNextOne() {
+        node.prepare(YOUNG, younger().put(k("a"), value("young")).build()).join();
+        CompletableFuture<Vote> next = node.prepare(OLD, older().put(k("a"), value("old")).build());
+        CompletableFuture<Versioned> read = reads(node).readAsync(k("a"));
+        assertThat(next).isNotDone();
+        assertThat(read).isNotDone();
+
+        node.commit(YOUNG).join(); // OLD, waiting first, takes the key at once: it prepared after the read began
+
+        assertThat(next).isCompletedWithValue(Vote.YES);
+        assertThat(node.isWriteLocked(k("a"))).isTrue();
+        assertThat(read).as("a hot key's reader is not starved by each next holder").isDone();
+        assertThat(str(read.join())).isEqualTo("young");
+        node.commit(OLD).join();
+        assertThat(str(reads(node).readAsync(k("a")).join())).isEqualTo("old");
+    }
+
     // ---- fail-stop ----------------------------------------------------------------------------------
 
     @Test
