@@ -17,15 +17,29 @@ import io.quarkiverse.level2pc.codec.DecodeException;
 /**
  * Group commit for the network: the phase messages (prepare, commit, rollback) bound for one peer while
  * earlier ones are still on their way travel together, in one {@code batch} request, and are answered
- * together. A message finding fewer than {@value #MAX_IN_FLIGHT} requests in flight to its peer goes out
- * at once, on its own: a lone transaction still costs one round trip per phase. Under load a peer sees a
+ * together. A message finding fewer than {@value #PREPARES_IN_FLIGHT} prepares (or {@value #OUTCOMES_IN_FLIGHT}
+ * commits and rollbacks) in flight to its peer goes out at once, on its own: a lone transaction still costs one round trip per phase. Under load a peer sees a
  * few requests per millisecond instead of one per transaction and phase, and its participant syncs the
  * prepare records of a whole batch together.
+ *
+ * <p>
+ * Prepares and second-phase messages (commit, rollback) travel in separate lanes, each with its own
+ * requests in flight: a batch is answered once all its messages are, and a prepare may wait on the peer
+ * for a lock (wait-die: an older transaction waits for a younger holder). Batched together, the commits
+ * that release those very locks queued behind the waiting prepares, and a hot key convoyed its
+ * transactions into {@code lock-wait-timeout}.
  */
 final class PeerBatcher {
 
-    /** Requests in flight to one peer before messages wait to be batched. */
-    static final int MAX_IN_FLIGHT = 2;
+    /**
+     * Prepare requests in flight to one peer before prepares wait to be batched. Generous, because a prepare
+     * may wait on the peer for a lock and its batch with it: with few slots, prepares of younger transactions
+     * (which never wait) queued behind older ones that did, on two peers crosswise, and a hot spot stalled
+     * until {@code lock-wait-timeout} (measured: 5 s stalls on 10 accounts at 16 clients).
+     */
+    static final int PREPARES_IN_FLIGHT = 16;
+    /** Commit and rollback requests in flight to one peer before they wait to be batched (they never wait long). */
+    static final int OUTCOMES_IN_FLIGHT = 2;
     /** At most this many messages in one batch. */
     static final int MAX_MESSAGES = 256;
     /** A batch is closed once its bodies reach this many bytes (well below {@code max-message-size}). */
@@ -36,11 +50,13 @@ final class PeerBatcher {
 
     private static final class Queue {
         final URI uri;
+        final int maxInFlight;
         final ArrayDeque<Message> waiting = new ArrayDeque<>();
         int inFlight;
 
-        Queue(String peer) {
+        Queue(String peer, int maxInFlight) {
             this.uri = URI.create(peer);
+            this.maxInFlight = maxInFlight;
         }
     }
 
@@ -58,21 +74,24 @@ final class PeerBatcher {
     /** Sends one phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
     CompletableFuture<PeerResponse> send(String peer, String operation, byte[] body) {
         CompletableFuture<PeerResponse> answer = new CompletableFuture<>();
+        boolean prepare = PeerProtocol.PREPARE.equals(operation);
+        String lane = (prepare ? "p " : "o ") + peer;
         synchronized (this) {
-            queues.computeIfAbsent(peer, Queue::new).waiting.add(new Message(operation, body, answer));
+            queues.computeIfAbsent(lane, l -> new Queue(peer, prepare ? PREPARES_IN_FLIGHT : OUTCOMES_IN_FLIGHT)).waiting
+                    .add(new Message(operation, body, answer));
         }
-        pump(peer);
+        pump(lane);
         return answer;
     }
 
-    /** Sends what waits for {@code peer} while fewer than {@link #MAX_IN_FLIGHT} requests are on their way. */
-    private void pump(String peer) {
+    /** Sends what waits in {@code lane} while fewer than its limit of requests are on their way. */
+    private void pump(String lane) {
         while (true) {
             List<Message> batch = new ArrayList<>();
             Queue q;
             synchronized (this) {
-                q = queues.get(peer);
-                if (q.inFlight >= MAX_IN_FLIGHT || q.waiting.isEmpty()) {
+                q = queues.get(lane);
+                if (q.inFlight >= q.maxInFlight || q.waiting.isEmpty()) {
                     return;
                 }
                 int bytes = 0;
@@ -97,7 +116,7 @@ final class PeerBatcher {
                     q.inFlight--;
                 }
                 deliver(batch, r, failure);
-                pump(peer);
+                pump(lane);
             });
         }
     }

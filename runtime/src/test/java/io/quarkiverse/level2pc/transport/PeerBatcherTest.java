@@ -30,7 +30,7 @@ import io.quarkiverse.level2pc.node.Vote;
 
 /**
  * The network's group commit: a phase message goes out alone while fewer than
- * {@value PeerBatcher#MAX_IN_FLIGHT} requests are on their way to its peer; beyond that messages wait and
+ * {@value PeerBatcher#PREPARES_IN_FLIGHT} requests are on their way to its peer; beyond that messages wait and
  * leave together in one {@code batch} request, and each gets its own answer back. Driven by a transport
  * whose requests the test answers by hand.
  */
@@ -78,10 +78,10 @@ class PeerBatcherTest {
     /** Fills {@code peer}'s in-flight requests with lone prepares; returns them. */
     private List<CompletableFuture<PeerResponse>> saturate(String peer) {
         List<CompletableFuture<PeerResponse>> lone = new ArrayList<>();
-        for (int i = 0; i < PeerBatcher.MAX_IN_FLIGHT; i++) {
+        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
             lone.add(batcher.send(peer, PeerProtocol.PREPARE, body("lone-" + i)));
         }
-        assertThat(transport.to(peer)).hasSize(PeerBatcher.MAX_IN_FLIGHT);
+        assertThat(transport.to(peer)).hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
         return lone;
     }
 
@@ -111,25 +111,44 @@ class PeerBatcherTest {
     void beyondTheRequestsInFlightMessagesWaitThenLeaveTogetherInSubmissionOrder() {
         List<CompletableFuture<PeerResponse>> lone = saturate(A);
 
-        CompletableFuture<PeerResponse> p = batcher.send(A, PeerProtocol.PREPARE, body("prepare-1"));
-        CompletableFuture<PeerResponse> c = batcher.send(A, PeerProtocol.COMMIT, body("commit-2"));
-        CompletableFuture<PeerResponse> r = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-3"));
-        assertThat(transport.sent).as("they wait while %d requests are in flight", PeerBatcher.MAX_IN_FLIGHT)
-                .hasSize(PeerBatcher.MAX_IN_FLIGHT);
+        List<CompletableFuture<PeerResponse>> waiting = IntStream.range(1, 4)
+                .mapToObj(i -> batcher.send(A, PeerProtocol.PREPARE, body("prepare-" + i))).toList();
+        assertThat(transport.sent).as("they wait while %d requests are in flight", PeerBatcher.PREPARES_IN_FLIGHT)
+                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
 
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         assertThat(lone.get(0)).isCompleted();
-        assertThat(transport.sent).hasSize(PeerBatcher.MAX_IN_FLIGHT + 1);
-        Sent batch = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT);
+        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
         assertThat(batch.request().operation()).isEqualTo(PeerProtocol.BATCH);
         assertThat(batch.request().sender()).isEqualTo("me");
-        List<byte[]> frames = batch.frames();
-        assertThat(frames).hasSize(3);
-        assertThat(frames.get(0)).isEqualTo(frame('p', "prepare-1"));
-        assertThat(frames.get(1)).isEqualTo(frame('c', "commit-2"));
-        assertThat(frames.get(2)).isEqualTo(frame('r', "rollback-3"));
-        assertThat(List.of(p, c, r)).noneMatch(CompletableFuture::isDone);
+        assertThat(batch.frames()).containsExactly(frame('p', "prepare-1"), frame('p', "prepare-2"), frame('p', "prepare-3"));
+        assertThat(waiting).noneMatch(CompletableFuture::isDone);
+    }
+
+    @Test
+    void commitsAndRollbacksNeverWaitBehindPreparesAndBatchInTheirOwnLane() {
+        saturate(A); // prepares a peer holds, e.g. an older transaction waiting there for a lock
+        CompletableFuture<PeerResponse> prepare = batcher.send(A, PeerProtocol.PREPARE, body("waits"));
+
+        CompletableFuture<PeerResponse> c1 = batcher.send(A, PeerProtocol.COMMIT, body("commit-1"));
+        CompletableFuture<PeerResponse> r2 = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-2"));
+        assertThat(transport.sent).as("the second phase leaves at once: it releases the locks the prepares wait for")
+                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        CompletableFuture<PeerResponse> c3 = batcher.send(A, PeerProtocol.COMMIT, body("commit-3"));
+        CompletableFuture<PeerResponse> r4 = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-4"));
+        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(PeerResponse.ok(PeerProtocol.DONE));
+
+        assertThat(c1).isCompleted();
+        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        assertThat(batch.frames()).containsExactly(frame('c', "commit-3"), frame('r', "rollback-4"));
+        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE), PeerResponse.ok(PeerProtocol.DONE)));
+        assertThat(List.of(c3, r4)).allMatch(f -> f.join().bodyText().equals(PeerProtocol.DONE));
+        assertThat(r2).isNotDone();
+        assertThat(prepare).as("still behind the prepares in flight").isNotDone();
     }
 
     private static byte[] frame(char op, String body) {
@@ -145,12 +164,12 @@ class PeerBatcherTest {
         saturate(A);
         CompletableFuture<PeerResponse> first = batcher.send(A, PeerProtocol.PREPARE, body("1"));
         CompletableFuture<PeerResponse> second = batcher.send(A, PeerProtocol.PREPARE, body("2"));
-        CompletableFuture<PeerResponse> third = batcher.send(A, PeerProtocol.COMMIT, body("3"));
+        CompletableFuture<PeerResponse> third = batcher.send(A, PeerProtocol.PREPARE, body("3"));
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         PeerResponse conflict = PeerResponse.error(409, "conflict", "key 'k' is locked");
         PeerResponse unknown = PeerResponse.error(404, "unknown branch", "no branch");
-        transport.sent.get(PeerBatcher.MAX_IN_FLIGHT).answer()
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer()
                 .complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), conflict, unknown));
 
         assertThat(first.join().status()).isEqualTo(200);
@@ -165,11 +184,11 @@ class PeerBatcherTest {
     void aFailedBatchRequestFailsEveryMessageInIt() {
         saturate(A);
         List<CompletableFuture<PeerResponse>> batched = IntStream.range(0, 3)
-                .mapToObj(i -> batcher.send(A, PeerProtocol.ROLLBACK, body("r" + i))).toList();
+                .mapToObj(i -> batcher.send(A, PeerProtocol.PREPARE, body("r" + i))).toList();
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         PeerUnavailableException down = new PeerUnavailableException("peer went away");
-        transport.sent.get(PeerBatcher.MAX_IN_FLIGHT).answer().completeExceptionally(down);
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().completeExceptionally(down);
 
         assertThat(batched).allSatisfy(f -> assertThatThrownBy(() -> Futures.join(f)).isSameAs(down));
     }
@@ -178,11 +197,11 @@ class PeerBatcherTest {
     void aBatchRefusedAsAWholeHandsTheRefusalToEveryMessage() {
         saturate(A);
         List<CompletableFuture<PeerResponse>> batched = IntStream.range(0, 3)
-                .mapToObj(i -> batcher.send(A, PeerProtocol.COMMIT, body("c" + i))).toList();
+                .mapToObj(i -> batcher.send(A, PeerProtocol.PREPARE, body("c" + i))).toList();
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         PeerResponse unauthorized = PeerResponse.error(401, "unauthorized", "bad signature");
-        transport.sent.get(PeerBatcher.MAX_IN_FLIGHT).answer().complete(unauthorized);
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(unauthorized);
 
         assertThat(batched).allSatisfy(f -> assertThat(f).isCompletedWithValue(unauthorized));
     }
@@ -191,11 +210,11 @@ class PeerBatcherTest {
     void anUnreadableBatchAnswerFailsEveryMessageAsUnavailable() {
         saturate(A);
         List<CompletableFuture<PeerResponse>> batched = IntStream.range(0, 2)
-                .mapToObj(i -> batcher.send(A, PeerProtocol.COMMIT, body("c" + i))).toList();
+                .mapToObj(i -> batcher.send(A, PeerProtocol.PREPARE, body("c" + i))).toList();
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         // One answer for two messages.
-        transport.sent.get(PeerBatcher.MAX_IN_FLIGHT).answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE)));
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE)));
 
         assertThat(batched).allSatisfy(f -> assertThatThrownBy(() -> Futures.join(f))
                 .isInstanceOf(PeerUnavailableException.class).hasMessageContaining("unreadable"));
@@ -213,17 +232,17 @@ class PeerBatcherTest {
         transport.to(B).get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(toB).isCompleted();
         assertThat(waiting).isNotDone();
-        assertThat(transport.to(A)).hasSize(PeerBatcher.MAX_IN_FLIGHT);
+        assertThat(transport.to(A)).hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
     }
 
     @Test
     void aLoneWaitingMessageLeavesAsItsOwnOperation() {
         saturate(A);
-        CompletableFuture<PeerResponse> waiting = batcher.send(A, PeerProtocol.ROLLBACK, body("only"));
+        CompletableFuture<PeerResponse> waiting = batcher.send(A, PeerProtocol.PREPARE, body("only"));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        Sent next = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT);
-        assertThat(next.request().operation()).as("one waiting message needs no batch").isEqualTo(PeerProtocol.ROLLBACK);
+        Sent next = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(next.request().operation()).as("one waiting message needs no batch").isEqualTo(PeerProtocol.PREPARE);
         assertThat(next.request().body()).isEqualTo(body("only"));
         next.answer().complete(PeerResponse.ok(PeerProtocol.DONE));
         assertThat(waiting.join().bodyText()).isEqualTo(PeerProtocol.DONE);
@@ -234,18 +253,18 @@ class PeerBatcherTest {
         saturate(A);
         int n = PeerBatcher.MAX_MESSAGES + 10;
         for (int i = 0; i < n; i++) {
-            batcher.send(A, PeerProtocol.COMMIT, body("c" + i));
+            batcher.send(A, PeerProtocol.PREPARE, body("c" + i));
         }
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        assertThat(transport.sent).hasSize(PeerBatcher.MAX_IN_FLIGHT + 2);
-        Sent full = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT);
-        Sent rest = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT + 1);
+        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        Sent full = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        Sent rest = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
         assertThat(full.frames()).hasSize(PeerBatcher.MAX_MESSAGES);
-        assertThat(full.frames().get(0)).isEqualTo(frame('c', "c0"));
+        assertThat(full.frames().get(0)).isEqualTo(frame('p', "c0"));
         assertThat(rest.frames()).hasSize(10);
-        assertThat(rest.frames().get(0)).isEqualTo(frame('c', "c" + PeerBatcher.MAX_MESSAGES));
+        assertThat(rest.frames().get(0)).isEqualTo(frame('p', "c" + PeerBatcher.MAX_MESSAGES));
     }
 
     @Test
@@ -258,8 +277,8 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        assertThat(transport.sent.get(PeerBatcher.MAX_IN_FLIGHT).frames()).as("two bodies pass the limit").hasSize(2);
-        assertThat(transport.sent.get(PeerBatcher.MAX_IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
+        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).frames()).as("two bodies pass the limit").hasSize(2);
+        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
     }
 
     @Test
@@ -283,7 +302,7 @@ class PeerBatcherTest {
         };
         PeerBatcher b = new PeerBatcher(refusing, "me", EXECUTOR);
 
-        for (int i = 0; i < PeerBatcher.MAX_IN_FLIGHT + 1; i++) {
+        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT + 1; i++) {
             CompletableFuture<PeerResponse> f = b.send(A, PeerProtocol.COMMIT, body("reject-" + i));
             assertThatThrownBy(() -> Futures.join(f)).isInstanceOf(RejectedExecutionException.class);
         }
@@ -298,32 +317,34 @@ class PeerBatcherTest {
         BranchId b1 = branch("b1");
         BranchId b2 = branch("b2");
         BranchId b3 = branch("b3");
-        List<CompletableFuture<Vote>> lone = List.of(client.prepare(A, branch("l1"), write("me", "l1", "v")),
-                client.prepare(A, branch("l2"), write("me", "l2", "v")));
+        List<CompletableFuture<Vote>> lone = IntStream.range(0, PeerBatcher.PREPARES_IN_FLIGHT)
+                .mapToObj(i -> client.prepare(A, branch("l" + i), write("me", "l" + i, "v"))).toList();
         CompletableFuture<Vote> yes = client.prepare(A, b1, write("me", "k1", "v"));
         CompletableFuture<Vote> no = client.prepare(A, b2, write("me", "k2", "v"));
         CompletableFuture<Completion> unknown = client.commit(A, b3);
+        Sent commit = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(commit.request().operation()).as("a commit has its own lane").isEqualTo(PeerProtocol.COMMIT);
+        commit.answer().complete(PeerResponse.error(404, "unknown branch", "no branch"));
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(lone.get(0).join()).isEqualTo(Vote.YES);
 
-        Sent batch = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT);
+        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
         assertThat(batch.request().operation()).isEqualTo(PeerProtocol.BATCH);
         assertThat(Codec.decodePrepare(Arrays.copyOfRange(batch.frames().get(1), 1, batch.frames().get(1).length)).branch())
                 .isEqualTo(b2);
-        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), PeerResponse.error(409, "conflict", "k2 changed"),
-                PeerResponse.error(404, "unknown branch", "no branch")));
+        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), PeerResponse.error(409, "conflict", "k2 changed")));
 
         assertThat(yes.join()).isEqualTo(Vote.YES);
         assertThatThrownBy(() -> Futures.join(no)).isExactlyInstanceOf(ConflictException.class).hasMessageContaining("k2 changed");
         assertThat(unknown.join()).isEqualTo(Completion.UNKNOWN);
-        // A refusal of the whole batch reaches every call as what it means. One request (l2) is still in flight:
+        // A refusal of the whole batch reaches every call as what it means. Requests l1.. are still in flight:
         // r1 leaves alone, r2 and r3 wait for a batch.
         CompletableFuture<Vote> alone = client.prepare(A, branch("r1"), write("me", "r1", "v"));
         CompletableFuture<Vote> refused = client.prepare(A, branch("r2"), write("me", "r2", "v"));
         CompletableFuture<Vote> refusedToo = client.prepare(A, branch("r3"), write("me", "r3", "v"));
-        assertThat(transport.sent.get(PeerBatcher.MAX_IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
+        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2).request().operation()).isEqualTo(PeerProtocol.PREPARE);
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
-        Sent second = transport.sent.get(PeerBatcher.MAX_IN_FLIGHT + 2);
+        Sent second = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 3);
         assertThat(second.frames()).hasSize(2);
         second.answer().complete(PeerResponse.error(401, "unauthorized", "bad signature"));
         assertThat(alone).isNotDone();
