@@ -10,8 +10,9 @@ import java.util.TreeMap;
 
 /**
  * Locks held by prepared (or committing) branches. Written keys are locked exclusively, read keys
- * shared. A branch takes all its locks at once or none ({@link #tryLock}); nobody ever waits for a
- * lock here, so there are no deadlocks: a conflicting prepare simply votes NO.
+ * shared. A branch takes all its locks at once or none ({@link #tryLock}); the table itself never
+ * blocks: whether a conflicting prepare waits (it is older than the holder) or votes NO (wait-die) is the
+ * {@link Participant}'s rule, and the waiting is its driver's.
  *
  * <p>
  * Holding read locks from prepare to commit is what makes optimistic validation serializable across

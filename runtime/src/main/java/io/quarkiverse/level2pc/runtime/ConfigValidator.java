@@ -111,9 +111,6 @@ final class ConfigValidator {
         if (config.recoveryPeriod().toMillis() < 100) {
             problems.add("quarkus.level-2pc.recovery-period=" + config.recoveryPeriod() + " must be at least 100ms");
         }
-        if (config.prepareLockWait().isNegative()) {
-            problems.add("quarkus.level-2pc.prepare-lock-wait=" + config.prepareLockWait() + " must not be negative");
-        }
         if (config.inDoubtAfter().isNegative()) {
             problems.add("quarkus.level-2pc.in-doubt-after=" + config.inDoubtAfter() + " must not be negative");
         }

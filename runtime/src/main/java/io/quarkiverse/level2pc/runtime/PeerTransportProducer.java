@@ -22,7 +22,8 @@ import io.quarkus.tls.TlsConfigurationRegistry;
 import io.vertx.core.Vertx;
 
 /**
- * Produces the default {@link PeerTransport}, REST. An application bean implementing
+ * Produces the default {@link PeerTransport}: {@link VertxPeerTransport}, HTTP/1.1 on the application's
+ * Vert.x instance. An application bean implementing
  * {@link PeerTransport} replaces it ({@code @DefaultBean}).
  */
 @Singleton
@@ -31,7 +32,7 @@ public class PeerTransportProducer {
     @Produces
     @Singleton
     @DefaultBean
-    PeerTransport restTransport(Level2pcConfig config, TlsConfigurationRegistry tls, Vertx vertx) {
+    PeerTransport vertxTransport(Level2pcConfig config, TlsConfigurationRegistry tls, Vertx vertx) {
         PeerAuth auth = new PeerAuth(config.clusterSecret().orElse(""), config.authWindow(), Clock.systemUTC());
         return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
                 tlsConfiguration(config, tls));

@@ -15,7 +15,7 @@ import javax.net.ssl.SSLContext;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 
 /**
- * The default {@link PeerTransport}: HTTP/1.1 with keep-alive through the JDK's {@link HttpClient}
+ * A {@link PeerTransport} without Vert.x: HTTP/1.1 with keep-alive through the JDK's {@link HttpClient}
  * (one client per node, connections reused across requests), every request signed by
  * {@link PeerAuth}. HTTPS peers use the {@link SSLContext} of the configured Quarkus TLS
  * configuration.

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,6 +59,34 @@ class GoldenTraceTest {
         sim.runFor(500); // c keeps its branch prepared: nobody can tell it the outcome
         sim.restart(a);
         assertGolden("coordinator-crash-between-peer-commits", sim.finish());
+    }
+
+    /**
+     * Quorum mode, promises of different ends: {@code c}'s last heartbeats reach {@code b} but not {@code a},
+     * so {@code b}'s promise to {@code c} (not to commit without it for its read lease) runs longer than
+     * {@code a}'s own. Then {@code c} dies and a write arrives on {@code a}. {@code a} waits out its own
+     * promise, prepares, and {@code b} refuses with "promised" and the time its promise still runs: that is
+     * no conflict, {@code a} prepares again once that time has passed, and the write commits.
+     */
+    @Test
+    void aWriteAfterANodeDiedWaitsOutTheLongestPromiseOfItsPeersAndCommits() throws IOException {
+        ClusterSimulation sim = new ClusterSimulation(new ClusterSimulation.Scenario(2, true, ClusterSimulation.Fault.NONE, true));
+        sim.startAll();
+        SimNode a = sim.node("a");
+        SimNode c = sim.node("c");
+        sim.network().intercept((from, to, request) -> !(from == c && to == a && PeerProtocol.HELLO.equals(request.operation())));
+        sim.runFor(800);
+        sim.crashNow(c, false);
+        sim.network().intercept((from, to, request) -> true);
+        CompletableFuture<Void> write = sim.put(a, "k0", "after c died");
+        sim.runFor(15_000);
+
+        assertThat(write).as("committed, neither refused as a conflict nor out of time").isCompleted();
+        assertThat(write.isCompletedExceptionally()).isFalse();
+        ClusterSimulation.Outcome outcome = sim.finish();
+        assertThat(outcome.trace()).as("b refused a prepare for its longer promise at least once")
+                .anyMatch(l -> l.contains("a<-b") && l.contains(" 503 "));
+        assertGolden("write-waits-out-the-longest-promise", outcome);
     }
 
     private static void assertGolden(String name, ClusterSimulation.Outcome outcome) throws IOException {

@@ -134,7 +134,8 @@ public interface Level2pcConfig {
     /**
      * How long a node waits for a peer's answer to any peer call (a prepare vote in particular) before
      * it treats the peer as unavailable: a prepare then counts as a NO vote and the transaction rolls
-     * back; a commit is left to Narayana's recovery.
+     * back; a commit is sent again by the coordinator, which keeps its decision until the peer acknowledges
+     * it.
      */
     @WithDefault("10s")
     Duration prepareTimeout();
@@ -161,10 +162,11 @@ public interface Level2pcConfig {
     boolean commitPeersInBackground();
 
     /**
-     * How long a prepare waits for a key held by another prepared transaction (usually one whose commit
-     * is on its way) before voting NO. Transactions that lock the same keys in a different order on
-     * different nodes wait at most this long before one of them rolls back. `0` votes NO at once.
+     * No longer read. Colliding transactions are now ordered by wait-die: a prepare older than the
+     * transaction holding its key waits for it (at most `lock-wait-timeout`), a younger one votes NO at once.
+     * Kept so that existing configurations still start; it will be removed.
      */
+    @Deprecated
     @WithDefault("250ms")
     Duration prepareLockWait();
 
