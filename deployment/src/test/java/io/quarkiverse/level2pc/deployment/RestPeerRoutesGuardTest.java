@@ -138,6 +138,22 @@ public class RestPeerRoutesGuardTest {
     }
 
     @Test
+    void anUnsignedRequestIsRefusedBeforeItsBodyIsReadAndItsConnectionClosed() throws Exception {
+        byte[] large = new byte[64 * 1024]; // max-message-size is 1K here: read, it would be a 413
+
+        HttpResponse<String> r = post(PeerProtocol.PREPARE, unsigned(), large);
+
+        assertThat(r.statusCode()).as("refused on its headers alone").isEqualTo(401);
+        assertThat(r.body()).contains("missing authentication headers");
+        assertThat(r.headers().firstValue("Connection")).hasValue("close");
+        Map<String, String> stale = signed(PeerProtocol.PREPARE, large);
+        stale.put(PeerProtocol.HEADER_DATE, Long.toString(System.currentTimeMillis() - Duration.ofMinutes(10).toMillis()));
+        HttpResponse<String> old = post(PeerProtocol.PREPARE, stale, large);
+        assertThat(old.statusCode()).isEqualTo(401);
+        assertThat(old.body()).contains("replay window");
+    }
+
+    @Test
     void aCorrectlySignedRawRequestIsAccepted() throws Exception {
         // The baseline for the refusals around it: the same raw requests, signed, go through.
         writeThroughPeerCalls("signed-raw", "signed-raw", "v");

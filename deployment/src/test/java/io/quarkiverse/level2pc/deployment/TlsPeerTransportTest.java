@@ -11,6 +11,8 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Clock;
+import java.time.Duration;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -27,15 +29,18 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.node.Completion;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.transport.PeerAuth;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerTransport;
 import io.quarkiverse.level2pc.transport.RestPeerTransport;
+import io.quarkiverse.level2pc.transport.VertxPeerTransport;
 import io.quarkus.arc.Arc;
 import io.quarkus.test.QuarkusUnitTest;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.smallrye.certs.CertificateGenerator;
 import io.smallrye.certs.CertificateRequest;
 import io.smallrye.certs.Format;
+import io.vertx.core.Vertx;
 
 /**
  * Peer calls over HTTPS, with certificates from the Quarkus TLS registry. The node serves HTTPS only
@@ -150,9 +155,26 @@ public class TlsPeerTransportTest {
     }
 
     @Test
+    void theDefaultTransportNotTrustingTheCertificateNamesTheRootCauseAndThePropertyToSet() {
+        Vertx vertx = Arc.container().instance(Vertx.class).get();
+        PeerAuth auth = new PeerAuth(PeerTestSupport.SECRET, Duration.ofSeconds(30), Clock.systemUTC());
+        try (VertxPeerTransport untrusting = new VertxPeerTransport(vertx, auth, "level-2pc", Duration.ofSeconds(2),
+                Duration.ofSeconds(10), null)) {
+            PeerClient client = new PeerClient(untrusting, "coordinator-x", Runnable::run);
+
+            assertThatThrownBy(() -> Futures.join(client.hello(peer(), false)))
+                    .isInstanceOf(PeerUnavailableException.class)
+                    .hasMessageContaining("TLS handshake failed")
+                    .hasMessageContaining("unable to find valid certification path")
+                    .hasMessageContaining("quarkus.level-2pc.tls-configuration-name")
+                    .hasMessageNotContaining("Failed to create SSL connection");
+        }
+    }
+
+    @Test
     void theProducedTransportTrustsTheNamedTlsConfiguration() {
         PeerTransport produced = Arc.container().instance(PeerTransport.class).get();
-        assertThat(produced).isInstanceOf(io.quarkiverse.level2pc.transport.VertxPeerTransport.class);
+        assertThat(produced).isInstanceOf(VertxPeerTransport.class);
         // It signs with the node's own secret and cluster name: a full round trip proves all three.
         PeerClient client = new PeerClient(produced, "coordinator-x", Runnable::run);
         BranchId b = branch("produced");

@@ -39,6 +39,11 @@ public final class BenchCluster implements AutoCloseable {
         return cluster.nodes().stream().map(n -> URI.create(n.baseUrl())).toList();
     }
 
+    /** Distinct free ports on loopback (for other servers the harness starts, e.g. etcd members). */
+    public static int[] freePorts(int n) throws IOException {
+        return NodeProcess.freePorts(n);
+    }
+
     /** Data directories and logs live here. */
     public Path dir() {
         return cluster.dir;

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -160,26 +161,8 @@ public final class LocalNode implements Closeable {
     }
 
     private void attemptPrepare(BranchId id, TxWork work, long deadline, CompletableFuture<Vote> result) {
-        Step step;
-        RuntimeException refused;
-        branches.lock();
-        try {
-            // The guard runs under the node lock, with the locking: a promise given between the check and the
-            // locking would otherwise let a node turn current without seeing this branch.
-            refused = guard(work);
-            step = refused != null ? null : branches.participant.prepare(id, work, versions);
-            if (step instanceof Step.Wait || step instanceof Step.InProgress) {
-                branches.waitForRelease(deadline, () -> attemptPrepare(id, work, deadline, result),
-                        () -> result.completeExceptionally(waitedTooLong(id, step)));
-                return;
-            }
-        } finally {
-            branches.unlock();
-        }
-        if (refused != null) {
-            result.completeExceptionally(refused);
-            return;
-        }
+        Step step = guardedStep(id, work, () -> branches.participant.prepare(id, work, versions), deadline,
+                () -> attemptPrepare(id, work, deadline, result), result);
         if (step instanceof Step.PersistThenVoteYes p) {
             if (p.alreadyDurable()) {
                 result.complete(Vote.YES);
@@ -202,7 +185,7 @@ public final class LocalNode implements Closeable {
             });
         } else if (step instanceof Step.VoteReadOnly) {
             result.complete(Vote.READ_ONLY);
-        } else {
+        } else if (step != null) {
             result.completeExceptionally(failure(step));
         }
     }
@@ -222,27 +205,41 @@ public final class LocalNode implements Closeable {
     }
 
     private void attemptLock(BranchId id, TxWork work, boolean waitForAnyone, long deadline, CompletableFuture<Void> result) {
+        Step step = guardedStep(id, work, () -> branches.participant.prepareLocally(id, work, versions, waitForAnyone), deadline,
+                () -> attemptLock(id, work, waitForAnyone, deadline, result), result);
+        if (step instanceof Step.Locked) {
+            result.complete(null);
+        } else if (step != null) {
+            result.completeExceptionally(failure(step));
+        }
+    }
+
+    /**
+     * Under the node lock: the quorum-mode guard, then {@code decide}. A step that must wait (a lock held by a
+     * younger branch, a record still being synced) registers {@code retry} until {@code deadline}; a refusal by
+     * the guard fails {@code result}. Returns the step to carry out, or {@code null} when there is none.
+     */
+    private Step guardedStep(BranchId id, TxWork work, Supplier<Step> decide, long deadline, Runnable retry,
+            CompletableFuture<?> result) {
         Step step;
         RuntimeException refused;
         branches.lock();
         try {
+            // The guard runs under the node lock, with the locking: a promise given between the check and the
+            // locking would otherwise let a node turn current without seeing this branch.
             refused = guard(work);
-            step = refused != null ? null : branches.participant.prepareLocally(id, work, versions, waitForAnyone);
-            if (step instanceof Step.Wait) {
-                branches.waitForRelease(deadline, () -> attemptLock(id, work, waitForAnyone, deadline, result),
-                        () -> result.completeExceptionally(waitedTooLong(id, step)));
-                return;
+            step = refused != null ? null : decide.get();
+            if (step instanceof Step.Wait || step instanceof Step.InProgress) {
+                branches.waitForRelease(deadline, retry, () -> result.completeExceptionally(waitedTooLong(id, step)));
+                return null;
             }
         } finally {
             branches.unlock();
         }
         if (refused != null) {
             result.completeExceptionally(refused);
-        } else if (step instanceof Step.Locked) {
-            result.complete(null);
-        } else {
-            result.completeExceptionally(failure(step));
         }
+        return step;
     }
 
     /** The quorum-mode guard's refusal as an exception, or {@code null}. Called holding the node lock. */

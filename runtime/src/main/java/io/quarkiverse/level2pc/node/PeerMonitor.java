@@ -254,7 +254,9 @@ public final class PeerMonitor implements AutoCloseable {
     private void failed(Peer p, String why) {
         Object stateEvent = null;
         Object failedEvent = null;
+        boolean newReason;
         synchronized (this) {
+            newReason = why != null && !why.equals(p.lastError);
             if (p.state == State.CONNECTED) {
                 p.state = State.DISCONNECTED;
                 p.attempts = 0;
@@ -278,6 +280,9 @@ public final class PeerMonitor implements AutoCloseable {
             LOG.warnf("Peer %s disconnected: %s", p.uri, why);
         } else if (failedEvent != null) {
             LOG.errorf("Peer %s failed after %d attempts: %s", p.uri, failAfter, why);
+        } else if (newReason) {
+            // Once per peer and reason (e.g. a TLS trust failure names its cause and the property to set), not per retry.
+            LOG.warnf("Peer %s is unreachable: %s", p.uri, why);
         }
         if (stateEvent != null) {
             events.accept(stateEvent);

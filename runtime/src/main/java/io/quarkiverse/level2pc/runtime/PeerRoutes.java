@@ -52,6 +52,21 @@ public class PeerRoutes {
             }
             ctx.next();
         });
+        // What can be refused without the body is refused before it is read, and the connection closed, so
+        // that unauthenticated senders cannot make the node buffer and hash large bodies.
+        router.route(PeerProtocol.PATH_PREFIX + "*").handler(ctx -> {
+            if (ctx.request().method() != HttpMethod.POST) {
+                reply(ctx, PeerResponse.error(405, "method not allowed", "peer calls are POST requests"));
+                return;
+            }
+            String why = auth == null ? CLOSED : auth.precheck(ctx.request()::getHeader);
+            if (why != null) {
+                ctx.response().putHeader("Connection", "close");
+                reply(ctx, PeerResponse.error(401, "unauthorized", why));
+                return;
+            }
+            ctx.next();
+        });
         router.route(PeerProtocol.PATH_PREFIX + "*")
                 .handler(BodyHandler.create(false).setBodyLimit(limit))
                 .failureHandler(ctx -> {
@@ -77,6 +92,8 @@ public class PeerRoutes {
         });
     }
 
+    private static final String CLOSED = "peer endpoints are closed: quarkus.level-2pc.cluster-secret is not set on this node";
+
     /** Workers for the peer operations that may block (recover, outcome, catch-up, ...): rare, and short. */
     static final int PEER_WORKERS = 16;
 
@@ -90,8 +107,7 @@ public class PeerRoutes {
         Buffer raw = ctx.body().buffer();
         byte[] body = raw == null ? new byte[0] : raw.getBytes();
         if (auth == null) {
-            reply(ctx, PeerResponse.error(401, "unauthorized",
-                    "peer endpoints are closed: quarkus.level-2pc.cluster-secret is not set on this node"));
+            reply(ctx, PeerResponse.error(401, "unauthorized", CLOSED));
             return;
         }
         String why = auth.verify("POST", ctx.request().path(), ctx.request()::getHeader, body);

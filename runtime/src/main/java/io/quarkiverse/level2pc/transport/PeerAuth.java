@@ -66,6 +66,44 @@ public final class PeerAuth {
      * @return {@code null} if authentic, else why not (for the 401 answer; never echoes the secret)
      */
     public String verify(String method, String path, Function<String, String> header, byte[] body) {
+        String unfit = precheck(header);
+        if (unfit != null) {
+            return unfit;
+        }
+        String sender = header.apply(PeerProtocol.HEADER_NODE);
+        String date = header.apply(PeerProtocol.HEADER_DATE);
+        String nonce = header.apply(PeerProtocol.HEADER_NONCE);
+        String sig = header.apply(PeerProtocol.HEADER_SIGNATURE);
+        long at = Long.parseLong(date);
+        long now = clock.millis();
+        byte[] expected = signature(method, path, sender, date, nonce, body).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
+            return "bad signature: the caller does not know quarkus.level-2pc.cluster-secret";
+        }
+        // Only authentic requests reach the nonce cache, so outsiders cannot fill it.
+        if (seenNonces.putIfAbsent(nonce, at) != null) {
+            return "replayed request (nonce already used)";
+        }
+        // A nonce must be remembered while its timestamp can still be accepted: at most window after
+        // it, and its timestamp is at most window before its arrival here.
+        long forgetBefore = now - 2 * window.toMillis();
+        synchronized (nonceExpiry) {
+            nonceExpiry.addLast(new Seen(now, nonce));
+            while (!nonceExpiry.isEmpty() && nonceExpiry.peekFirst().receivedAt() < forgetBefore) {
+                seenNonces.remove(nonceExpiry.pollFirst().nonce());
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The checks that need neither the body nor the secret: every authentication header present, a
+     * timestamp inside the replay window. Run before the body is read, so that a request that cannot be
+     * authentic is refused without buffering (up to {@code max-message-size}) and hashing its body.
+     *
+     * @return {@code null} if the request may be authentic, else why not
+     */
+    public String precheck(Function<String, String> header) {
         String sender = header.apply(PeerProtocol.HEADER_NODE);
         String date = header.apply(PeerProtocol.HEADER_DATE);
         String nonce = header.apply(PeerProtocol.HEADER_NONCE);
@@ -84,23 +122,6 @@ public final class PeerAuth {
         if (Math.abs(now - at) > window.toMillis()) {
             return "request timestamp is " + (now - at) + " ms away from this node's clock; the replay window is "
                     + window.toMillis() + " ms (check the clocks)";
-        }
-        byte[] expected = signature(method, path, sender, date, nonce, body).getBytes(StandardCharsets.US_ASCII);
-        if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
-            return "bad signature: the caller does not know quarkus.level-2pc.cluster-secret";
-        }
-        // Only authentic requests reach the nonce cache, so outsiders cannot fill it.
-        if (seenNonces.putIfAbsent(nonce, at) != null) {
-            return "replayed request (nonce already used)";
-        }
-        // A nonce must be remembered while its timestamp can still be accepted: at most window after
-        // it, and its timestamp is at most window before its arrival here.
-        long forgetBefore = now - 2 * window.toMillis();
-        synchronized (nonceExpiry) {
-            nonceExpiry.addLast(new Seen(now, nonce));
-            while (!nonceExpiry.isEmpty() && nonceExpiry.peekFirst().receivedAt() < forgetBefore) {
-                seenNonces.remove(nonceExpiry.pollFirst().nonce());
-            }
         }
         return null;
     }

@@ -64,7 +64,8 @@ public final class RestPeerTransport implements PeerTransport {
         } catch (ConnectException e) {
             throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): connection refused", e);
         } catch (IOException e) {
-            throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): " + e, e);
+            throw new PeerUnavailableException("peer " + peer + " is unreachable (" + request.operation() + "): "
+                    + FailureText.describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PeerUnavailableException("interrupted while calling peer " + peer, e);

@@ -149,7 +149,8 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
             return new PeerUnavailableException("peer " + peer + " did not answer " + operation + " within the request timeout"
                     + " (quarkus.level-2pc.prepare-timeout): " + cause.getMessage(), cause);
         }
-        return new PeerUnavailableException("peer " + peer + " is unreachable (" + operation + "): " + cause, cause);
+        return new PeerUnavailableException("peer " + peer + " is unreachable (" + operation + "): " + FailureText.describe(cause),
+                cause);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.quarkiverse.level2pc.core;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +19,24 @@ public final class CoreFixtures {
 
     public static BranchId branch(String gtrid) {
         return new BranchId(FORMAT_ID, Bytes.utf8(gtrid), Bytes.utf8("bq-1"));
+    }
+
+    /** Prepares {@code id} on {@code p} and plays the caller that synced the record, as the step asks. */
+    public static TxWork prepareDurably(Participant p, VersionLookup versions, BranchId id, TxWork w) {
+        Step s = p.prepare(id, w, versions);
+        assertThat(s).isEqualTo(new Step.PersistThenVoteYes(id, w, false));
+        p.persisted(id);
+        return w;
+    }
+
+    public static void commitFully(Participant p, BranchId id) {
+        assertThat(p.commit(id)).isInstanceOf(Step.Apply.class);
+        p.finished(id, Outcome.COMMITTED);
+    }
+
+    public static void rollbackFully(Participant p, BranchId id) {
+        assertThat(p.rollback(id)).isEqualTo(new Step.Discard(id, true));
+        p.finished(id, Outcome.ROLLED_BACK);
     }
 
     public static Bytes key(String s) {

@@ -1,7 +1,10 @@
 package io.quarkiverse.level2pc.core;
 
 import static io.quarkiverse.level2pc.core.CoreFixtures.branch;
+import static io.quarkiverse.level2pc.core.CoreFixtures.commitFully;
 import static io.quarkiverse.level2pc.core.CoreFixtures.key;
+import static io.quarkiverse.level2pc.core.CoreFixtures.prepareDurably;
+import static io.quarkiverse.level2pc.core.CoreFixtures.rollbackFully;
 import static io.quarkiverse.level2pc.core.CoreFixtures.work;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,23 +27,6 @@ class ParticipantRecoveryTest {
     private final Participant p = new Participant(1_000);
     private final Versions versions = new Versions().set("x", "v0").set("y", "v0");
 
-    /** Prepares {@code id} and plays the caller that synced the record, as the step asks. */
-    private TxWork prepareDurably(BranchId id, TxWork w) {
-        Step s = p.prepare(id, w, versions);
-        assertThat(s).isEqualTo(new Step.PersistThenVoteYes(id, w, false));
-        p.persisted(id);
-        return w;
-    }
-
-    private void commitFully(BranchId id) {
-        assertThat(p.commit(id)).isInstanceOf(Step.Apply.class);
-        p.finished(id, Outcome.COMMITTED);
-    }
-
-    private void rollbackFully(BranchId id) {
-        assertThat(p.rollback(id)).isEqualTo(new Step.Discard(id, true));
-        p.finished(id, Outcome.ROLLED_BACK);
-    }
 
     /** The coordinator's own branch, locked and committed (no prepare record). */
     private void commitLocally(Participant on, BranchId id, TxWork w) {
@@ -72,7 +58,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void abandonDoesNotTouchACommittingBranch() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             p.abandon(T1);
@@ -83,7 +69,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void abandonDoesNotTouchABranchWhoseRecordIsDurable() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             p.abandon(T1);
 
@@ -103,7 +89,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void abandonOfAnUnknownBranchDoesNothing() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             p.abandon(T2);
 
@@ -116,7 +102,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void retryLaterPutsAFailedCommitOfAPreparedBranchBackToPreparedWithItsLocks() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
+            TxWork w = prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             p.retryLater(T1);
@@ -129,7 +115,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void retryLaterPutsAFailedRollbackBackToPrepared() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.rollback(T1);
 
             p.retryLater(T1);
@@ -229,7 +215,7 @@ class ParticipantRecoveryTest {
         void aRestoredBranchThatWasRolledBackCanNotBePreparedAgain() {
             TxWork w = work().put("x", "1").build();
             p.restore(T1, w);
-            rollbackFully(T1);
+            rollbackFully(p, T1);
 
             assertThat(p.prepare(T1, w, versions)).isInstanceOf(Step.Refused.class);
             assertNoLocks();
@@ -284,7 +270,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void finishedCommittedOfABranchThatWasOnlyPreparedThrowsAndKeepsItPrepared() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED))
                     .isInstanceOf(IllegalStateException.class)
@@ -295,7 +281,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void finishedRolledBackOfACommittingBranchThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             assertThatThrownBy(() -> p.finished(T1, Outcome.ROLLED_BACK)).isInstanceOf(IllegalStateException.class);
@@ -304,7 +290,7 @@ class ParticipantRecoveryTest {
 
         @Test
         void finishedCommittedOfABranchRollingBackThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.rollback(T1);
 
             assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED)).isInstanceOf(IllegalStateException.class);
@@ -313,8 +299,8 @@ class ParticipantRecoveryTest {
 
         @Test
         void finishedTwiceThrows() {
-            prepareDurably(T1, work().put("x", "1").build());
-            commitFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            commitFully(p, T1);
 
             assertThatThrownBy(() -> p.finished(T1, Outcome.COMMITTED)).isInstanceOf(IllegalStateException.class);
         }

@@ -1,7 +1,10 @@
 package io.quarkiverse.level2pc.core;
 
 import static io.quarkiverse.level2pc.core.CoreFixtures.branch;
+import static io.quarkiverse.level2pc.core.CoreFixtures.commitFully;
 import static io.quarkiverse.level2pc.core.CoreFixtures.key;
+import static io.quarkiverse.level2pc.core.CoreFixtures.prepareDurably;
+import static io.quarkiverse.level2pc.core.CoreFixtures.rollbackFully;
 import static io.quarkiverse.level2pc.core.CoreFixtures.work;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,23 +27,6 @@ class ParticipantTest {
     private final Participant p = new Participant(1_000);
     private final Versions versions = new Versions().set("x", "v0").set("y", "v0");
 
-    /** Prepares {@code id} and plays the caller that synced the record, as the step asks. */
-    private TxWork prepareDurably(BranchId id, TxWork w) {
-        Step s = p.prepare(id, w, versions);
-        assertThat(s).isEqualTo(new Step.PersistThenVoteYes(id, w, false));
-        p.persisted(id);
-        return w;
-    }
-
-    private void commitFully(BranchId id) {
-        assertThat(p.commit(id)).isInstanceOf(Step.Apply.class);
-        p.finished(id, Outcome.COMMITTED);
-    }
-
-    private void rollbackFully(BranchId id) {
-        assertThat(p.rollback(id)).isEqualTo(new Step.Discard(id, true));
-        p.finished(id, Outcome.ROLLED_BACK);
-    }
 
     private void assertNoLocks() {
         assertThat(p.locks().writeLockCount()).isZero();
@@ -64,7 +50,7 @@ class ParticipantTest {
 
         @Test
         void prepareTakesAnExclusiveLockOnEveryWrittenKeyAndASharedLockOnEveryReadKey() {
-            prepareDurably(T1, work().read("x", "v0").put("y", "1").delete("z").build());
+            prepareDurably(p, versions, T1, work().read("x", "v0").put("y", "1").delete("z").build());
 
             assertThat(p.writeLockHolder(key("y"))).isEqualTo(T1);
             assertThat(p.writeLockHolder(key("z"))).isEqualTo(T1);
@@ -113,7 +99,7 @@ class ParticipantTest {
 
         @Test
         void prepareVotesNoLockedWhenAnotherPreparedBranchWritesTheSameKey() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             Step s = p.prepare(T2, work().put("x", "2").put("y", "2").build(), versions);
 
@@ -124,7 +110,7 @@ class ParticipantTest {
 
         @Test
         void prepareVotesNoLockedWhenWritingAKeyAnotherPreparedBranchRead() {
-            prepareDurably(T1, work().read("x", "v0").put("y", "1").build());
+            prepareDurably(p, versions, T1, work().read("x", "v0").put("y", "1").build());
 
             Step s = p.prepare(T2, work().put("x", "2").build(), versions);
 
@@ -133,7 +119,7 @@ class ParticipantTest {
 
         @Test
         void prepareVotesNoLockedWhenReadingAKeyAnotherPreparedBranchWrites() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             Step s = p.prepare(T2, work().read("x", "v0").put("y", "2").build(), versions);
 
@@ -142,7 +128,7 @@ class ParticipantTest {
 
         @Test
         void preparedBranchesMayShareReadLocks() {
-            prepareDurably(T1, work().read("x", "v0").put("a", "1").build());
+            prepareDurably(p, versions, T1, work().read("x", "v0").put("a", "1").build());
 
             Step s = p.prepare(T2, work().read("x", "v0").put("b", "1").build(), versions);
 
@@ -152,7 +138,7 @@ class ParticipantTest {
 
         @Test
         void aLockConflictIsReportedEvenWhenTheVersionAlsoChanged() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             versions.set("x", "v9");
 
             Step s = p.prepare(T2, work().read("x", "v0").put("y", "1").build(), versions);
@@ -171,7 +157,7 @@ class ParticipantTest {
 
         @Test
         void duplicatePrepareOfADurablyPreparedBranchVotesYesWithoutPersistingAgain() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
+            TxWork w = prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             Step dup = p.prepare(T1, w, versions);
 
@@ -181,7 +167,7 @@ class ParticipantTest {
 
         @Test
         void duplicatePrepareAnswersWithTheWorkFirstPrepared() {
-            TxWork first = prepareDurably(T1, work().put("x", "1").build());
+            TxWork first = prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             Step dup = p.prepare(T1, work().put("other", "2").build(), versions);
 
@@ -227,7 +213,7 @@ class ParticipantTest {
 
         @Test
         void prepareOfABranchBeingCommittedIsRefused() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             assertThat(p.prepare(T1, work().put("x", "1").build(), versions)).isInstanceOf(Step.Refused.class);
@@ -236,8 +222,8 @@ class ParticipantTest {
 
         @Test
         void prepareOfAFinishedBranchIsRefusedAndTakesNoLocks() {
-            prepareDurably(T1, work().put("x", "1").build());
-            commitFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            commitFully(p, T1);
 
             Step s = p.prepare(T1, work().put("x", "1").build(), versions);
 
@@ -247,8 +233,8 @@ class ParticipantTest {
 
         @Test
         void prepareOfARolledBackBranchIsRefused() {
-            prepareDurably(T1, work().put("x", "1").build());
-            rollbackFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            rollbackFully(p, T1);
 
             assertThat(p.prepare(T1, work().put("x", "1").build(), versions)).isInstanceOfSatisfying(Step.Refused.class,
                     r -> assertThat(r.reason()).contains("ROLLED_BACK"));
@@ -256,17 +242,17 @@ class ParticipantTest {
 
         @Test
         void aNoVoteIsNotRememberedSoALaterPrepareOfTheSameBranchIsJudgedAfresh() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.VoteNo.class);
             assertThat(p.outcome(T2)).isNull();
-            rollbackFully(T1);
+            rollbackFully(p, T1);
 
             assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.PersistThenVoteYes.class);
         }
 
         @Test
         void preparedListsOnlyBranchesWithAPrepareRecord() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             assertThat(p.prepareLocally(T2, work().put("y", "1").build(), versions, false)).isEqualTo(new Step.Locked(T2));
 
             assertThat(p.prepared()).as("the coordinator's own branch is not in doubt").containsExactly(T1);
@@ -311,7 +297,7 @@ class ParticipantTest {
 
         @Test
         void readOnlyWorkReadingAKeyWriteLockedByAPreparedBranchVotesNoLocked() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             Step s = p.prepare(T2, work().read("x", "v0").build(), versions);
 
@@ -320,7 +306,7 @@ class ParticipantTest {
 
         @Test
         void readOnlyWorkReadingAKeyOnlyReadLockedByAnotherBranchVotesReadOnly() {
-            prepareDurably(T1, work().read("x", "v0").put("y", "1").build());
+            prepareDurably(p, versions, T1, work().read("x", "v0").put("y", "1").build());
 
             assertThat(p.prepare(T2, work().read("x", "v0").build(), versions)).isEqualTo(new Step.VoteReadOnly(T2));
             assertThat(p.locks().holdsLocks(T2)).isFalse();
@@ -352,7 +338,7 @@ class ParticipantTest {
 
         @Test
         void commitOfAPreparedBranchAsksToApplyItsWritesAndDeleteItsRecord() {
-            TxWork w = prepareDurably(T1, work().put("x", "1").build());
+            TxWork w = prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             assertThat(p.commit(T1)).isEqualTo(new Step.Apply(T1, w, true));
             assertThat(p.state(T1)).isEqualTo(Participant.State.COMMITTING);
@@ -361,7 +347,7 @@ class ParticipantTest {
 
         @Test
         void aCommittingBranchKeepsItsLocksUntilFinished() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
@@ -377,7 +363,7 @@ class ParticipantTest {
 
         @Test
         void duplicateCommitWhileApplyingIsInProgress() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             assertThat(p.commit(T1)).isEqualTo(new Step.InProgress(T1));
@@ -385,23 +371,23 @@ class ParticipantTest {
 
         @Test
         void duplicateCommitAfterFinishedIsAlreadyDone() {
-            prepareDurably(T1, work().put("x", "1").build());
-            commitFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            commitFully(p, T1);
 
             assertThat(p.commit(T1)).isEqualTo(new Step.AlreadyDone(T1, Outcome.COMMITTED));
         }
 
         @Test
         void commitAfterRollbackIsRefused() {
-            prepareDurably(T1, work().put("x", "1").build());
-            rollbackFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            rollbackFully(p, T1);
 
             assertThat(p.commit(T1)).isInstanceOfSatisfying(Step.Refused.class, r -> assertThat(r.reason()).contains("rolled back"));
         }
 
         @Test
         void commitWhileRollingBackIsRefusedAndDoesNotChangeTheState() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.rollback(T1);
 
             assertThat(p.commit(T1)).isInstanceOf(Step.Refused.class);
@@ -410,7 +396,7 @@ class ParticipantTest {
 
         @Test
         void rollbackOfAPreparedBranchAsksToDiscardItsRecordAndKeepsLocksUntilFinished() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
 
             assertThat(p.rollback(T1)).isEqualTo(new Step.Discard(T1, true));
             assertThat(p.state(T1)).isEqualTo(Participant.State.ROLLING_BACK);
@@ -424,7 +410,7 @@ class ParticipantTest {
 
         @Test
         void duplicateRollbackWhileDiscardingIsInProgress() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.rollback(T1);
 
             assertThat(p.rollback(T1)).isEqualTo(new Step.InProgress(T1));
@@ -432,23 +418,23 @@ class ParticipantTest {
 
         @Test
         void duplicateRollbackAfterFinishedIsAlreadyDone() {
-            prepareDurably(T1, work().put("x", "1").build());
-            rollbackFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            rollbackFully(p, T1);
 
             assertThat(p.rollback(T1)).isEqualTo(new Step.AlreadyDone(T1, Outcome.ROLLED_BACK));
         }
 
         @Test
         void rollbackAfterCommitIsRefused() {
-            prepareDurably(T1, work().put("x", "1").build());
-            commitFully(T1);
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
+            commitFully(p, T1);
 
             assertThat(p.rollback(T1)).isInstanceOfSatisfying(Step.Refused.class, r -> assertThat(r.reason()).contains("committed"));
         }
 
         @Test
         void rollbackWhileCommittingIsRefusedAndDoesNotChangeTheState() {
-            prepareDurably(T1, work().put("x", "1").build());
+            prepareDurably(p, versions, T1, work().put("x", "1").build());
             p.commit(T1);
 
             assertThat(p.rollback(T1)).isInstanceOf(Step.Refused.class);

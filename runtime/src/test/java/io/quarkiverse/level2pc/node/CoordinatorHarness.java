@@ -100,4 +100,9 @@ final class CoordinatorHarness implements AutoCloseable {
     public void close() {
         local.close();
     }
+
+    /** Answers the last prepare sent to {@code peer} with {@code v}. */
+    void vote(String peer, Vote v) {
+        link.<Vote> last(FakePeerLink.PREPARE, peer).answer(v);
+    }
 }

@@ -45,14 +45,11 @@ class TxCoordinatorExternalTest {
         h.close();
     }
 
-    private void vote(String peer, Vote v) {
-        link.<Vote> last(PREPARE, peer).answer(v);
-    }
 
     private CompletableFuture<Void> prepared() {
         CompletableFuture<Void> p = h.coordinator.prepareExternal(xid, w, List.of(B, C));
-        vote(B, Vote.YES);
-        vote(C, Vote.YES);
+        h.vote(B, Vote.YES);
+        h.vote(C, Vote.YES);
         return p;
     }
 
@@ -62,9 +59,9 @@ class TxCoordinatorExternalTest {
 
         assertThat(h.local.store().loadPrepared()).extracting(PrepareRecord::branch).containsExactly(xid);
         assertThat(link.log()).containsExactly("prepare " + B, "prepare " + C);
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         assertThat(p).isNotDone();
-        vote(C, Vote.YES);
+        h.vote(C, Vote.YES);
 
         assertThat(p).isCompleted();
         assertThat(h.coordinator.outcomeOf(xid)).as("the manager decides").isEqualTo(Outcome.IN_PROGRESS);
@@ -111,7 +108,7 @@ class TxCoordinatorExternalTest {
     @Test
     void aNoInPhaseOneRollsBackAndTheManagersRollbackThenReachesEveryPeer() {
         CompletableFuture<Void> p = h.coordinator.prepareExternal(xid, w, List.of(B, C));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         link.<Vote> last(PREPARE, C).fail(new ConflictException("c: key 'x' is locked"));
         link.<Completion> last(ROLLBACK, B).answer(Completion.DONE);
 

@@ -51,9 +51,6 @@ class TxCoordinatorTest {
         h.close();
     }
 
-    private void vote(String peer, Vote v) {
-        link.<Vote> last(PREPARE, peer).answer(v);
-    }
 
     private static Decision decision(BranchId id, String... peers) {
         Map<String, BranchId> m = new HashMap<>();
@@ -89,10 +86,10 @@ class TxCoordinatorTest {
         });
         CompletableFuture<Void> result = h.coordinator.commit(id, w, List.of(B, C));
 
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         assertThat(link.calls(COMMIT)).as("C has not voted yet").isEmpty();
         assertThat(h.local.store().loadDecisions()).isEmpty();
-        vote(C, Vote.YES);
+        h.vote(C, Vote.YES);
 
         Decision expected = decision(id, B, C);
         assertThat(seen).containsExactlyInAnyOrder(B + " sees " + List.of(expected) + ", x=1", C + " sees " + List.of(expected) + ", x=1");
@@ -105,9 +102,9 @@ class TxCoordinatorTest {
     @Test
     void theResultCompletesOnceTheDecisionIsDurable() {
         CompletableFuture<Void> result = h.coordinator.commit(id, w, List.of(B, C));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         h.disk.hold();
-        vote(C, Vote.YES);
+        h.vote(C, Vote.YES);
 
         assertThat(result).as("the decision is being written").isNotDone();
         assertThat(h.coordinator.outcomeOf(id)).as("never COMMITTED before it is durable").isEqualTo(Outcome.IN_PROGRESS);
@@ -124,8 +121,8 @@ class TxCoordinatorTest {
     @Test
     void aReadOnlyVoteLeavesThePeerOutOfTheDecision() {
         h.coordinator.commit(id, w, List.of(B, C));
-        vote(B, Vote.READ_ONLY);
-        vote(C, Vote.YES);
+        h.vote(B, Vote.READ_ONLY);
+        h.vote(C, Vote.YES);
 
         assertThat(h.local.store().loadDecisions()).containsExactly(decision(id, C));
         assertThat(link.log()).containsExactly("prepare " + B, "prepare " + C, "commit " + C);
@@ -134,7 +131,7 @@ class TxCoordinatorTest {
     @Test
     void aNoRollsBackTheLocalBranchAndOnlyThePeersThatMayHoldTheBranchEachAfterItsPrepareAnswered() {
         CompletableFuture<Void> result = h.coordinator.commit(id, w, List.of(B, C, D, E));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
 
         link.<Vote> last(PREPARE, D).fail(new ConflictException("no"));
 
@@ -147,7 +144,7 @@ class TxCoordinatorTest {
                 .containsExactly(B, C);
         assertThat(h.unreachable).containsExactly(C);
 
-        vote(E, Vote.YES);
+        h.vote(E, Vote.YES);
         assertThat(link.calls(ROLLBACK)).extracting(c -> c.peer).containsExactly(B, C, E);
         assertThat(link.calls(ROLLBACK, D)).as("a definite NO holds nothing").isEmpty();
         assertThat(result).as("done once every rollback answered").isNotDone();
@@ -173,8 +170,8 @@ class TxCoordinatorTest {
     @Test
     void acknowledgementsShrinkTheDecisionAndDeleteItWhenEveryPeerAcknowledged() {
         h.coordinator.commit(id, w, List.of(B, C));
-        vote(B, Vote.YES);
-        vote(C, Vote.YES);
+        h.vote(B, Vote.YES);
+        h.vote(C, Vote.YES);
         assertThat(h.coordinator.pendingDecisions()).isEqualTo(1);
 
         link.<Completion> last(COMMIT, B).answer(Completion.DONE);
@@ -192,7 +189,7 @@ class TxCoordinatorTest {
     @Test
     void aFailedCommitKeepsTheDecisionAcrossARestartAndItIsSentAgain() {
         h.coordinator.commit(id, w, List.of(B));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         link.<Completion> last(COMMIT, B).fail(new PeerUnavailableException("b is down"));
         assertThat(h.unreachable).containsExactly(B);
         assertThat(h.coordinator.hasDecision(id.gtrid())).isTrue();
@@ -212,12 +209,12 @@ class TxCoordinatorTest {
     void resendCommitsResendsOnlyTheDecisionsAtLeastThatOld() {
         BranchId old = id;
         h.coordinator.commit(old, w, List.of(B));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         link.<Completion> last(COMMIT, B).fail(new PeerUnavailableException("b is down"));
         h.clock.advance(Duration.ofSeconds(10));
         BranchId recent = h.ids.next();
         h.coordinator.commit(recent, work().put("y", "1").build(), List.of(B));
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         link.<Completion> last(COMMIT, B).fail(new PeerUnavailableException("b is down"));
 
         h.coordinator.resendCommits(Duration.ofSeconds(5).toNanos());
@@ -234,7 +231,7 @@ class TxCoordinatorTest {
         CompletableFuture<Void> result = h.coordinator.commit(id, w, List.of(B));
         h.memory.faults((sync, writes) -> MemoryStore.Fault.FAIL_LOST);
 
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
 
         assertThat(failureOf(result)).isInstanceOf(OutcomeUnknownException.class);
         assertThat(h.coordinator.outcomeOf(id)).as("B must wait: the decision may still surface").isEqualTo(Outcome.IN_PROGRESS);
@@ -247,7 +244,7 @@ class TxCoordinatorTest {
     void outcomeOfAnswersForTheTransactionsOfThisCoordinatorOnly() {
         CompletableFuture<Void> running = h.coordinator.commit(id, w, List.of(B));
         assertThat(h.coordinator.outcomeOf(id)).as("preparing").isEqualTo(Outcome.IN_PROGRESS);
-        vote(B, Vote.YES);
+        h.vote(B, Vote.YES);
         assertThat(running).isCompleted();
         assertThat(h.coordinator.outcomeOf(id)).as("a kept decision").isEqualTo(Outcome.COMMITTED);
 

@@ -89,6 +89,52 @@ class GoldenTraceTest {
         assertGolden("write-waits-out-the-longest-promise", outcome);
     }
 
+    /**
+     * Quorum mode: {@code a}'s prepare to {@code c} is held back on the network for 2 s, past the request
+     * timeout and several read leases, while {@code c} is cut off from both peers and then let back in (a
+     * partition change). {@code a} gives up on {@code c}, rolls the attempt back (the rollback overtakes the
+     * prepare), and commits the write with {@code b} alone; {@code b} then overwrites the key. When the old
+     * prepare finally reaches {@code c}, which has caught up meanwhile, it must change nothing: the replicas
+     * end identical, with the newer value, and the history is linearizable.
+     */
+    @Test
+    void aPrepareDelayedPastTheReadLeaseAcrossAPartitionChangeChangesNothingWhenItArrives() throws IOException {
+        ClusterSimulation sim = new ClusterSimulation(new ClusterSimulation.Scenario(3, true, ClusterSimulation.Fault.NONE, true));
+        sim.startAll();
+        SimNode a = sim.node("a");
+        SimNode b = sim.node("b");
+        SimNode c = sim.node("c");
+        boolean[] heldBack = { false };
+        sim.network().delay((from, to, request) -> {
+            if (!heldBack[0] && from == a && to == c && PeerProtocol.PREPARE.equals(request.operation())) {
+                heldBack[0] = true;
+                return 2_000;
+            }
+            return 0;
+        });
+        CompletableFuture<Void> first = sim.put(a, "k0", "first");
+        sim.runFor(100);
+        for (SimNode other : List.of(a, b)) {
+            sim.network().cut(c, other);
+            sim.network().cut(other, c);
+        }
+        sim.runFor(1_000);
+        for (SimNode other : List.of(a, b)) {
+            sim.network().uncut(c, other);
+            sim.network().uncut(other, c);
+        }
+        CompletableFuture<Void> second = sim.put(b, "k0", "second");
+        sim.runFor(3_000);
+
+        assertThat(heldBack[0]).isTrue();
+        assertThat(first).isCompleted();
+        assertThat(first.isCompletedExceptionally()).as("the first write commits without c").isFalse();
+        assertThat(second).isCompleted();
+        assertThat(second.isCompletedExceptionally()).isFalse();
+        ClusterSimulation.Outcome outcome = sim.finish();
+        assertGolden("prepare-delayed-past-the-read-lease-across-a-partition-change", outcome);
+    }
+
     private static void assertGolden(String name, ClusterSimulation.Outcome outcome) throws IOException {
         assertThat(outcome.violations()).isEmpty();
         Path file = GOLDEN.resolve(name + ".trace");

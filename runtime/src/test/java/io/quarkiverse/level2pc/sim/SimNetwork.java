@@ -51,6 +51,18 @@ final class SimNetwork {
         this.interceptor = i;
     }
 
+    /** A scripted scenario's hook on every request sent: how many milliseconds to hold it back on top of its delay. */
+    @FunctionalInterface
+    interface Delayer {
+        long extraMillis(SimNode from, SimNode to, PeerRequest request);
+    }
+
+    private Delayer delayer = (from, to, request) -> 0;
+
+    void delay(Delayer d) {
+        this.delayer = d;
+    }
+
     SimNetwork(SimScheduler scheduler, Random random, Trace trace, long timeoutMillis) {
         this.scheduler = scheduler;
         this.random = random;
@@ -122,9 +134,14 @@ final class SimNetwork {
             return answer;
         }
         int copies = random.nextDouble() < faults.duplicate() ? 2 : 1;
+        long extra = TimeUnit.MILLISECONDS.toNanos(delayer.extraMillis(from, target, request));
+        if (extra > 0) {
+            trace.log("%s->%s %s #%d held back %d ms", from.name, target.name, request.operation(), id,
+                    TimeUnit.NANOSECONDS.toMillis(extra));
+        }
         for (int c = 0; c < copies; c++) {
             int copy = c;
-            scheduler.at(delay(), () -> arrive(from, incarnation, target, request, id, copy, answer));
+            scheduler.at(delay() + extra, () -> arrive(from, incarnation, target, request, id, copy, answer));
         }
         return answer;
     }
