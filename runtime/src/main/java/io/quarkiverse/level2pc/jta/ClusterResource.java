@@ -47,6 +47,8 @@ import io.quarkiverse.level2pc.node.WriteSet;
 public final class ClusterResource implements XAResource, Serializable {
 
     private static final long serialVersionUID = 1L;
+    /** How this resource names itself in Narayana's log messages. */
+    public static final String NAME = "level-2pc cluster resource";
     private static final Logger LOG = Logger.getLogger(ClusterResource.class);
 
     private final transient Cluster cluster;
@@ -212,6 +214,6 @@ public final class ClusterResource implements XAResource, Serializable {
 
     @Override
     public String toString() {
-        return "level-2pc cluster resource" + (ctx == null ? " (recovered)" : " " + ctx.branch());
+        return NAME + (ctx == null ? " (recovered)" : " " + ctx.branch());
     }
 }

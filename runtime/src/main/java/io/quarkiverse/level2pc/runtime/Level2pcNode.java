@@ -89,6 +89,7 @@ public class Level2pcNode implements Cluster {
     private final ExecutorService eventExecutor = Executors.newSingleThreadExecutor(daemon("level-2pc-events"));
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
+        ConflictLogFilter.install();
         start();
     }
 
