@@ -21,6 +21,8 @@ import java.util.stream.Collectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.level2pc.it.BenchCluster;
+
 /**
  * An etcd cluster of {@code n} members on 127.0.0.1, each its own process with a client and a peer
  * port, started with a static {@code --initial-cluster} and etcd's defaults otherwise (the raft log is
