@@ -25,14 +25,11 @@ import static io.quarkiverse.level2pc.node.QuorumNodes.quorum;
 import static io.quarkiverse.level2pc.node.QuorumNodes.seed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.CatchUp;
@@ -48,20 +45,8 @@ import io.quarkiverse.level2pc.core.TxWork;
  */
 class CatchUpTest {
 
-    @TempDir
-    Path dir;
-
-    private QuorumNodes cluster;
-
-    @BeforeEach
-    void cluster() {
-        cluster = new QuorumNodes(dir);
-    }
-
-    @AfterEach
-    void close() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final QuorumNodes cluster = new QuorumNodes();
 
     private LocalNode open(String name) {
         return cluster.open(name);

@@ -5,10 +5,18 @@ import static io.quarkiverse.level2pc.node.NodeFixtures.value;
 import static io.quarkiverse.level2pc.node.NodeFixtures.work;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
@@ -22,7 +30,7 @@ import io.quarkiverse.level2pc.core.TxWork;
  * {@link ManualScheduler}); the peer transport between them is played by the test. Shared by the
  * catch-up tests.
  */
-final class QuorumNodes implements AutoCloseable {
+final class QuorumNodes implements AutoCloseable, AfterEachCallback {
 
     static final Bytes K1 = k("k1");
     static final Bytes K2 = k("k2");
@@ -38,11 +46,41 @@ final class QuorumNodes implements AutoCloseable {
     static final Bytes G_HIGH = Bytes.utf8("tx-high");
 
     final ManualScheduler clock = new ManualScheduler();
-    private final Path dir;
+    private Path dir;
     private final List<LocalNode> nodes = new ArrayList<>();
+
+    /** Nodes in a temporary directory of their own, closed and deleted after each test (register it as an extension). */
+    QuorumNodes() {
+    }
 
     QuorumNodes(Path dir) {
         this.dir = dir;
+    }
+
+    private Path dir() {
+        if (dir == null) {
+            try {
+                dir = Files.createTempDirectory("quorum-nodes");
+                ownDir = true;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return dir;
+    }
+
+    private boolean ownDir;
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+        if (ownDir) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     LocalNode open(String name) {
@@ -50,7 +88,7 @@ final class QuorumNodes implements AutoCloseable {
     }
 
     LocalNode open(String name, String subdir) {
-        LocalNode node = NodeFixtures.openLevel(dir.resolve(subdir), name, Duration.ofSeconds(10), clock);
+        LocalNode node = NodeFixtures.openLevel(dir().resolve(subdir), name, Duration.ofSeconds(10), clock);
         nodes.add(node);
         return node;
     }

@@ -18,17 +18,14 @@ import static io.quarkiverse.level2pc.node.QuorumNodes.quorum;
 import static io.quarkiverse.level2pc.node.QuorumNodes.seed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.NotReadyException;
@@ -42,20 +39,8 @@ import io.quarkiverse.level2pc.storage.MemoryStore;
  */
 class QuorumPrepareTest {
 
-    @TempDir
-    Path dir;
-
-    private QuorumNodes cluster;
-
-    @BeforeEach
-    void cluster() {
-        cluster = new QuorumNodes(dir);
-    }
-
-    @AfterEach
-    void close() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final QuorumNodes cluster = new QuorumNodes();
 
     @Test
     void aQuorumPrepareBehindTheStoredStampIsRefusedAndMovesTheClockPastIt() {

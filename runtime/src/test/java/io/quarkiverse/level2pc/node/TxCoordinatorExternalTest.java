@@ -45,7 +45,6 @@ class TxCoordinatorExternalTest {
         h.close();
     }
 
-
     private CompletableFuture<Void> prepared() {
         CompletableFuture<Void> p = h.coordinator.prepareExternal(xid, w, List.of(B, C));
         h.vote(B, Vote.YES);

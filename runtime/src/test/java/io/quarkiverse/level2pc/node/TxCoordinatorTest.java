@@ -51,7 +51,6 @@ class TxCoordinatorTest {
         h.close();
     }
 
-
     private static Decision decision(BranchId id, String... peers) {
         Map<String, BranchId> m = new HashMap<>();
         for (String p : peers) {
