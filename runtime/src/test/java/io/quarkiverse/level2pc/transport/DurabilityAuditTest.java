@@ -128,6 +128,13 @@ class DurabilityAuditTest {
         NodeStore store = new NodeStore(LevelStore.open(dir.resolve(name), true, 100, recording(name)));
         Served s = TransportFixtures.serve(name, store, new PeerClient(transport, name, Runnable::run), scheduler);
         open.add(s);
+        // The node-name claim is written without waiting for it (NodeStore.claimNodeName): a test that holds or
+        // counts the writes that follow must not see it, so wait until it is done.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (writes.stream().noneMatch(w -> w.node().equals(name) && w.puts(k -> k.toString().endsWith("node-name")))) {
+            assertThat(System.nanoTime()).as("the node-name claim of %s was written", name).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
         return s;
     }
 
