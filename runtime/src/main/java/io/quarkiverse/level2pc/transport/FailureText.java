@@ -20,14 +20,12 @@ final class FailureText {
     static String describe(Throwable cause) {
         SSLException tls = null;
         Throwable root = cause;
-        for (Throwable t = cause; t != null; t = t.getCause()) {
+        int depth = 0;
+        for (Throwable t = cause; t != null && depth++ < 32; t = t.getCause()) { // bounded: a chain may loop
             if (tls == null && t instanceof SSLException s) {
                 tls = s;
             }
             root = t;
-            if (t.getCause() == t) {
-                break;
-            }
         }
         if (tls == null) {
             return String.valueOf(cause);
