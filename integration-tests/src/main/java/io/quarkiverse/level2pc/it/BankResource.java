@@ -1,6 +1,5 @@
 package io.quarkiverse.level2pc.it;
 
-import java.util.Map;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -23,6 +22,10 @@ public class BankResource {
     }
 
     public record TransferRequest(String from, String to, Long amount) {
+    }
+
+    /** The two accounts after a transfer, in this order ({@code Map.of} would print them in a random one). */
+    public record TransferResult(Bank.Account from, Bank.Account to) {
     }
 
     @Inject
@@ -53,7 +56,7 @@ public class BankResource {
 
     @POST
     @Path("transfer")
-    public Map<String, Object> transfer(TransferRequest t) {
+    public TransferResult transfer(TransferRequest t) {
         if (t == null || t.from() == null || t.to() == null || t.amount() == null) {
             throw new BadRequest("bad transfer", "POST /bank/transfer takes {\"from\":..,\"to\":..,\"amount\":N}");
         }
@@ -64,7 +67,7 @@ public class BankResource {
             throw new BadRequest("bad transfer", "from and to are the same account '" + t.from() + "'");
         }
         Bank.Account[] after = bank.transfer(t.from(), t.to(), t.amount());
-        return Map.of("from", after[0], "to", after[1]);
+        return new TransferResult(after[0], after[1]);
     }
 
     @GET
