@@ -20,6 +20,7 @@ import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
 import io.quarkiverse.level2pc.runtime.PeerRoutes;
 import io.quarkiverse.level2pc.runtime.PeerTransportProducer;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
+import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
@@ -32,6 +33,7 @@ import io.quarkus.deployment.annotations.Record;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
 import io.quarkus.deployment.builditem.RunTimeConfigurationDefaultBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.NativeImageResourceBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedClassBuildItem;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
@@ -136,15 +138,19 @@ class Level2pcProcessor {
      * What a native image needs for iq80 leveldb: its classes that touch unsafe buffers or load
      * Snappy reflectively are initialised at run time (so {@code Level2pcNode} can turn memory mapping
      * off before {@code Iq80DBFactory} reads {@code leveldb.mmap}), and its version resource is included.
+     * {@code LevelStore} reaches iq80's record of a failed background write ({@code DbImpl.backgroundException},
+     * through a {@code VarHandle} it looks up when it is initialised, at run time) to keep serving reads
+     * after it.
      */
     @BuildStep
     void nativeImage(BuildProducer<RuntimeInitializedClassBuildItem> runtimeInit,
-            BuildProducer<NativeImageResourceBuildItem> resources) {
+            BuildProducer<NativeImageResourceBuildItem> resources, BuildProducer<ReflectiveClassBuildItem> reflective) {
         for (String c : List.of("org.iq80.leveldb.impl.Iq80DBFactory", "org.iq80.leveldb.util.ByteBufferSupport",
                 "org.iq80.leveldb.util.Snappy", "org.iq80.leveldb.impl.DbImpl", "org.iq80.leveldb.impl.MMapLogWriter",
-                "org.iq80.leveldb.table.MMapTable")) {
+                "org.iq80.leveldb.table.MMapTable", LevelStore.class.getName())) {
             runtimeInit.produce(new RuntimeInitializedClassBuildItem(c));
         }
         resources.produce(new NativeImageResourceBuildItem("org/iq80/leveldb/impl/version.txt"));
+        reflective.produce(ReflectiveClassBuildItem.builder("org.iq80.leveldb.impl.DbImpl").fields().build());
     }
 }

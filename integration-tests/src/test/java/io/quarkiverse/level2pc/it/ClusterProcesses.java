@@ -61,9 +61,15 @@ final class ClusterProcesses implements AutoCloseable {
     /** As {@link #start(String, int, Map)}, with {@code jvmOptions} instead of {@link NodeProcess#TEST_JVM_OPTIONS}. */
     static ClusterProcesses start(String label, int size, Map<String, String> properties, List<String> jvmOptions)
             throws IOException {
+        return start(label, size, properties, jvmOptions, Map.of());
+    }
+
+    /** As {@link #start(String, int, Map, List)}, with extra properties for some nodes (by index), set last. */
+    static ClusterProcesses start(String label, int size, Map<String, String> properties, List<String> jvmOptions,
+            Map<Integer, Map<String, String>> nodeProperties) throws IOException {
         for (int attempt = 1;; attempt++) {
             try {
-                return startOnce(label, size, properties, jvmOptions);
+                return startOnce(label, size, properties, jvmOptions, nodeProperties);
             } catch (PortTaken e) {
                 // Another process took a port between choosing and binding it (other test JVMs share loopback).
                 if (attempt == 3) {
@@ -80,8 +86,8 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
-    private static ClusterProcesses startOnce(String label, int size, Map<String, String> properties, List<String> jvmOptions)
-            throws IOException {
+    private static ClusterProcesses startOnce(String label, int size, Map<String, String> properties, List<String> jvmOptions,
+            Map<Integer, Map<String, String>> nodeProperties) throws IOException {
         Path dir = Path.of("target", "cluster-runs", label + "-" + LocalDateTime.now().format(STAMP)).toAbsolutePath();
         Files.createDirectories(dir);
         byte[] s = new byte[16];
@@ -98,6 +104,7 @@ final class ClusterProcesses implements AutoCloseable {
                     .property("quarkus.level-2pc.cluster-secret", secret)
                     .jvmOptions(jvmOptions);
             properties.forEach(n::property);
+            nodeProperties.getOrDefault(nodes.indexOf(n), Map.of()).forEach(n::property);
         }
         ClusterProcesses cluster = new ClusterProcesses(label, dir, secret, nodes);
         OPEN.add(cluster);

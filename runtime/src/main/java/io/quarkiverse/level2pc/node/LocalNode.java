@@ -33,6 +33,7 @@ import io.quarkiverse.level2pc.core.VersionLookup;
 import io.quarkiverse.level2pc.core.Versioned;
 import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.NodeStore;
+import io.quarkiverse.level2pc.storage.StoreFailedException;
 
 /**
  * One node's participant: the pure {@link Participant} state machine driven over the node's
@@ -363,9 +364,11 @@ public final class LocalNode implements Closeable {
 
     private void storeFailed(Throwable failure) {
         if (storeFailure == null && store.isOpen()) {
-            storeFailure = "a write to the store in " + store.location() + " failed: " + Futures.unwrap(failure).getMessage();
-            LOG.errorf("level-2pc node '%s' stops taking writes: %s. Committed data can still be read; restart the node once "
-                    + "the store can be written again", nodeName, storeFailure);
+            Throwable f = Futures.unwrap(failure);
+            String what = f instanceof StoreFailedException ? f.getMessage() : String.valueOf(f);
+            storeFailure = what.contains(store.location()) ? what : "a write to the store in " + store.location() + " failed: " + what;
+            LOG.errorf("level-2pc node '%s' stops taking writes (its readiness check is DOWN): %s. Committed data can still"
+                    + " be read; restart the node once the store can be written again", nodeName, storeFailure);
         }
     }
 

@@ -106,6 +106,8 @@ public final class GroupCommit implements AutoCloseable {
         for (Pending p : group) {
             if (failure == null) {
                 p.done().complete(null);
+            } else if (failure instanceof StoreFailedException named) {
+                p.done().completeExceptionally(named);
             } else {
                 p.done().completeExceptionally(new StoreFailedException("writing to the store " + name + " failed: " + failure,
                         failure));

@@ -5,12 +5,15 @@ import static java.util.Objects.requireNonNull;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import org.iq80.leveldb.CompressionType;
@@ -21,27 +24,51 @@ import org.iq80.leveldb.ReadOptions;
 import org.iq80.leveldb.Snapshot;
 import org.iq80.leveldb.WriteBatch;
 import org.iq80.leveldb.WriteOptions;
+import org.iq80.leveldb.impl.DbImpl;
 import org.iq80.leveldb.impl.Iq80DBFactory;
+import org.jboss.logging.Logger;
 
 /**
  * The {@link Store} over iq80 LevelDB (pure Java). Writes go through a {@link GroupCommit}: concurrent
  * writers share one LevelDB write and one sync. With {@code sync} off (the {@code quarkus.level-2pc.sync}
  * property) no write is ever synced: a machine crash may then lose the last writes (a process crash does
  * not: they are in the operating system's buffers).
+ *
+ * <p>
+ * <b>Fail-stop for writes.</b> Once a write failed (a full disk, an I/O error, a failed sync; in the
+ * caller's write or in one of LevelDB's background writes) the store takes no more writes until it is
+ * opened again: the failed write may have left a torn record at the end of LevelDB's log, and a record
+ * appended after it could be dropped with it when the log is replayed. Opening the store again (a
+ * restart of the node) replays the log up to the last whole record and starts a new one, so nothing
+ * acknowledged is lost. Reads go on: iq80 refuses every call, reads too, once a background write failed,
+ * and retries a failed compaction at once, again and again; so on the first failure the store suspends
+ * iq80's compactions (nothing is written any more) and clears iq80's record of the failure, and committed
+ * data can still be read (what LevelDB holds in memory and in its tables is intact: a failed write never
+ * changes them).
  */
 public final class LevelStore implements Store {
 
+    private static final Logger LOG = Logger.getLogger(LevelStore.class);
     private static final WriteOptions SYNCED = new WriteOptions().sync(true);
     private static final WriteOptions UNSYNCED = new WriteOptions().sync(false);
+    /** iq80's {@code DbImpl.backgroundException} (null if it cannot be reached: reads then fail after a background failure). */
+    private static final VarHandle BACKGROUND_FAILURE = backgroundFailureHandle();
 
     private final DB db;
+    /** The undecorated iq80 database, whose record of a background failure reads clear. */
+    private final DB raw;
     private final Path dir;
     private final boolean syncing;
     private final GroupCommit writer;
     private volatile boolean closed;
+    /** The first failed write; from then on every write is refused. */
+    private volatile Throwable failed;
+    /** Whether iq80's compactions are suspended (after a failure); resumed before it is closed. */
+    private volatile boolean compactionsSuspended;
 
-    private LevelStore(DB db, Path dir, boolean syncing) {
+    private LevelStore(DB db, DB raw, Path dir, boolean syncing) {
         this.db = db;
+        this.raw = raw;
         this.dir = dir;
         this.syncing = syncing;
         this.writer = new GroupCommit(dir.toString(), this::writeBatch);
@@ -75,8 +102,8 @@ public final class LevelStore implements Store {
                 // and native builds write the same format.
                 .compressionType(CompressionType.NONE);
         try {
-            DB db = decorate.apply(Iq80DBFactory.factory.open(dir.toFile(), options));
-            return new LevelStore(db, dir, sync);
+            DB raw = Iq80DBFactory.factory.open(dir.toFile(), options);
+            return new LevelStore(decorate.apply(raw), raw, dir, sync);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open LevelDB in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
         }
@@ -94,7 +121,7 @@ public final class LevelStore implements Store {
     @Override
     public byte[] get(byte[] key) {
         checkOpen();
-        return db.get(key);
+        return readThroughFailure(() -> db.get(key));
     }
 
     @Override
@@ -102,10 +129,89 @@ public final class LevelStore implements Store {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("the store in " + dir + " is closed"));
         }
+        Throwable f = failed;
+        if (f != null) {
+            return CompletableFuture.failedFuture(refusal(f));
+        }
         return writer.submit(ops, sync);
     }
 
+    /** Why the store takes no writes (the first failed write), or {@code null}. */
+    public Throwable failure() {
+        return failed;
+    }
+
+    private StoreFailedException refusal(Throwable f) {
+        return new StoreFailedException("the store in " + dir + " takes no writes since a write failed (" + f
+                + "); restart the node once the disk can be written again (the log is replayed: nothing acknowledged"
+                + " is lost)", f);
+    }
+
     private void writeBatch(WriteOps ops, boolean sync) throws IOException {
+        Throwable f = failed;
+        if (f != null) {
+            throw refusal(f);
+        }
+        try {
+            writeBatchUnchecked(ops, sync);
+        } catch (Throwable t) {
+            throw new StoreFailedException("writing to the store in " + dir + " failed: " + failedWith(t), t);
+        }
+    }
+
+    /** Records the first failure (the store then takes no writes); returns what {@code t} says went wrong. */
+    private Throwable failedWith(Throwable t) {
+        Throwable cause = t instanceof DbImpl.BackgroundProcessingException && t.getCause() != null ? t.getCause() : t;
+        synchronized (this) {
+            if (failed != null) {
+                return cause;
+            }
+            failed = cause;
+        }
+        LOG.errorf("The store in %s takes no more writes: a write failed (%s). Reads go on; restart the node once the"
+                + " disk can be written again", dir, cause);
+        if (raw instanceof DbImpl impl) {
+            try {
+                // Waits for a compaction under way to end, then holds iq80's compaction thread.
+                impl.suspendCompactions();
+                compactionsSuspended = true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return cause;
+    }
+
+    /**
+     * A read; if iq80 refuses it because one of its background writes failed, the store stops taking
+     * writes (if it had not yet), clears that record and reads again.
+     */
+    private <T> T readThroughFailure(Supplier<T> read) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return read.get();
+            } catch (DbImpl.BackgroundProcessingException e) {
+                failedWith(e);
+                if (BACKGROUND_FAILURE == null || !(raw instanceof DbImpl) || attempt == 3) {
+                    throw new StoreFailedException("the store in " + dir + " cannot be read after a failed background write ("
+                            + e.getCause() + "); restart the node once the disk can be written again", e);
+                }
+                BACKGROUND_FAILURE.setVolatile(raw, (Throwable) null);
+            }
+        }
+    }
+
+    private static VarHandle backgroundFailureHandle() {
+        try {
+            return MethodHandles.privateLookupIn(DbImpl.class, MethodHandles.lookup())
+                    .findVarHandle(DbImpl.class, "backgroundException", Throwable.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debugf(e, "iq80's background failure field is not accessible: reads fail after a failed background write");
+            return null;
+        }
+    }
+
+    private void writeBatchUnchecked(WriteOps ops, boolean sync) throws IOException {
         WriteBatch batch = db.createWriteBatch();
         try {
             for (int i = 0; i < ops.size(); i++) {
@@ -125,8 +231,8 @@ public final class LevelStore implements Store {
     @Override
     public Cursor scan(byte[] from, byte[] to) {
         checkOpen();
-        Snapshot snapshot = db.getSnapshot();
-        DBIterator it = db.iterator(new ReadOptions().snapshot(snapshot));
+        Snapshot snapshot = readThroughFailure(db::getSnapshot);
+        DBIterator it = readThroughFailure(() -> db.iterator(new ReadOptions().snapshot(snapshot)));
         it.seek(from);
         return new SnapshotCursor(snapshot, it, to);
     }
@@ -154,6 +260,9 @@ public final class LevelStore implements Store {
             closed = true;
             writer.close();
             try {
+                if (compactionsSuspended) {
+                    ((DbImpl) raw).resumeCompactions(); // iq80's close waits for its compaction thread
+                }
                 db.close();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot close LevelDB in " + dir, e);

@@ -121,6 +121,7 @@ public final class PeerEndpoint {
             return PeerResponse.error(409, "out of order", e.getMessage());
         }
         if (e instanceof Level2pcException) {
+            // Also a failed store (logged once where it failed): the caller retries a decided commit until it works.
             return PeerResponse.error(503, "retry", e.getMessage());
         }
         LOG.errorf(e, "Peer request %s from '%s' failed on node '%s'", request.operation(), request.sender(), nodeName);

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.iq80.leveldb.DB;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,79 @@ class LevelStoreContractTest extends StoreContractTest {
             assertThat(store.stats()).isEqualTo(new Store.WriteStats(7, 2));
             assertThat(scan(store, new byte[0], null)).hasSize(7);
         }
+    }
+
+    /**
+     * A failing disk: the write that fails is reported with its cause, and every later write is refused
+     * even once the disk would take it (the failed write may have torn LevelDB's log); reads go on; opened
+     * again, the store has every acknowledged write and takes writes again.
+     */
+    @Test
+    void afterAFailedWriteTheStoreRefusesWritesKeepsReadingAndReopensWhole() {
+        Path at = dir.resolve("failing");
+        AtomicInteger failNext = new AtomicInteger();
+        try (LevelStore store = LevelStore.open(at, true, 100, db -> failingWrites(db, failNext))) {
+            write(store, new WriteOps().put(b("a"), b("1")));
+            failNext.set(1);
+            assertThatThrownBy(() -> store.write(new WriteOps().put(b("b"), b("2")), true).join())
+                    .hasRootCauseInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("No space left on device").hasMessageContaining(at.toString());
+            assertThat(failNext.get()).as("the failing write reached LevelDB").isZero();
+
+            assertThatThrownBy(() -> store.write(new WriteOps().put(b("c"), b("3")), true).join())
+                    .hasCauseInstanceOf(StoreFailedException.class)
+                    .hasMessageContaining("takes no writes since a write failed").hasMessageContaining("No space left on device")
+                    .hasMessageContaining("restart the node");
+            assertThat(store.failure()).hasMessageContaining("No space left on device");
+            assertThat(str(store.get(b("a")))).isEqualTo("1");
+            assertThat(scan(store, new byte[0], null)).containsExactly("a=1");
+        }
+        try (LevelStore store = LevelStore.open(at, true, 100)) {
+            assertThat(store.failure()).isNull();
+            write(store, new WriteOps().put(b("d"), b("4")));
+            assertThat(scan(store, new byte[0], null)).containsExactly("a=1", "d=4");
+        }
+    }
+
+    /**
+     * iq80 refuses every call, reads included, once one of its background writes (a compaction on a full
+     * disk) failed: the store then stops taking writes itself and serves reads of what it holds.
+     */
+    @Test
+    void aFailedBackgroundWriteStopsWritesButNotReads() throws Exception {
+        Path at = dir.resolve("background");
+        AtomicReference<DB> raw = new AtomicReference<>();
+        try (LevelStore store = LevelStore.open(at, true, 100, db -> {
+            raw.set(db);
+            return db;
+        })) {
+            write(store, new WriteOps().put(b("a"), b("1")).put(b("b"), b("2")));
+            // What iq80's compaction thread records when it cannot write a table (DbImpl.backgroundCall).
+            java.lang.reflect.Field f = org.iq80.leveldb.impl.DbImpl.class.getDeclaredField("backgroundException");
+            f.setAccessible(true);
+            f.set(raw.get(), new java.io.IOException("No space left on device"));
+            assertThatThrownBy(() -> raw.get().get(b("a"))).as("iq80 itself refuses reads now")
+                    .isInstanceOf(org.iq80.leveldb.impl.DbImpl.BackgroundProcessingException.class);
+
+            assertThat(str(store.get(b("a")))).isEqualTo("1");
+            assertThat(scan(store, new byte[0], null)).containsExactly("a=1", "b=2");
+            assertThat(store.failure()).hasMessageContaining("No space left on device");
+            assertThatThrownBy(() -> store.write(new WriteOps().put(b("c"), b("3")), true).join())
+                    .hasCauseInstanceOf(StoreFailedException.class).hasMessageContaining("takes no writes");
+        }
+    }
+
+    private static DB failingWrites(DB db, AtomicInteger failNext) {
+        return (DB) Proxy.newProxyInstance(DB.class.getClassLoader(), new Class<?>[] { DB.class }, (proxy, method, args) -> {
+            if (method.getName().equals("write") && failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new org.iq80.leveldb.DBException(new java.io.IOException("No space left on device"));
+            }
+            try {
+                return method.invoke(db, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
     }
 
     private static DB holdingFirstWrite(DB db, CountDownLatch entered, CountDownLatch release, AtomicInteger writes) {

@@ -75,6 +75,10 @@ public class Level2pcHealthCheck implements HealthCheck {
             if (n.quorum() != null) {
                 b.withData("quorum-mode", n.quorum().describe());
             }
+            if (local.storeFailure() != null) {
+                // Fail-stop: the node takes no writes until it is restarted (reads go on).
+                return b.down().withData("reason", "store failed: " + local.storeFailure()).build();
+            }
             if (!n.readiness().isReady()) {
                 String why = n.readiness().notWritableBecause();
                 return b.down().withData("reason", why != null ? why
