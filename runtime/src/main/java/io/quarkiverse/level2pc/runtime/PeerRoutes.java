@@ -2,6 +2,9 @@ package io.quarkiverse.level2pc.runtime;
 
 import java.time.Clock;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -25,7 +28,9 @@ import io.vertx.ext.web.handler.BodyHandler;
  * Serves the peer protocol on the application's HTTP port, under {@value PeerProtocol#PATH_PREFIX}:
  * body limited to {@code max-message-size} (413), cluster name and protocol version checked (412),
  * every call authenticated with the cluster secret (401; without a configured secret every call is
- * refused), then handed to the node's {@link PeerEndpoint}: on the event loop that received it for the phase
+ * refused; missing or stale authentication headers are refused before the body is read, and bodies over
+ * 64 KiB share a budget of 4 x {@code max-message-size} while they are read and handled, beyond which
+ * they are refused with 503 before they are read), then handed to the node's {@link PeerEndpoint}: on the event loop that received it for the phase
  * operations (they never block), on the peer workers for the others.
  */
 @Singleton
@@ -42,6 +47,7 @@ public class PeerRoutes {
         // commit that arrives as a peer call) must never starve the peer calls that release it.
         WorkerExecutor workers = vertx.createSharedWorkerExecutor("level-2pc-peer", PEER_WORKERS);
         long limit = config.maxMessageSize().asLongValue();
+        bodies = new BodyBudget(4 * limit);
         // Only binary bodies: a form body would go through Vert.x's form decoder (and its limits) first.
         router.route(PeerProtocol.PATH_PREFIX + "*").handler(ctx -> {
             String type = ctx.request().getHeader("Content-Type");
@@ -65,6 +71,26 @@ public class PeerRoutes {
                 reply(ctx, PeerResponse.error(401, "unauthorized", why));
                 return;
             }
+            // A body is authenticated only once it has been read and hashed: large ones share a budget, so that
+            // forged headers cannot make the node hold many large bodies at once (small ones always pass).
+            long size = bodySize(ctx.request().getHeader("Content-Length"), limit);
+            if (size > SMALL_BODY && !bodies.reserve(size)) {
+                ctx.response().putHeader("Connection", "close");
+                reply(ctx, PeerResponse.error(503, "busy", "node '" + config.nodeName() + "' is already reading "
+                        + bodies.inFlight() + " bytes of large peer request bodies, its budget (4 x"
+                        + " quarkus.level-2pc.max-message-size); retry"));
+                return;
+            }
+            if (size > SMALL_BODY) {
+                AtomicBoolean released = new AtomicBoolean();
+                Runnable release = () -> {
+                    if (released.compareAndSet(false, true)) {
+                        bodies.release(size);
+                    }
+                };
+                ctx.addEndHandler(ar -> release.run());
+                ctx.response().closeHandler(v -> release.run());
+            }
             ctx.next();
         });
         router.route(PeerProtocol.PATH_PREFIX + "*")
@@ -82,8 +108,18 @@ public class PeerRoutes {
         // log) run on the peer workers.
         router.route(PeerProtocol.PATH_PREFIX + ":operation").handler(ctx -> {
             if (PeerEndpoint.isBlocking(ctx.pathParam("operation"))) {
+                if (blockingQueued.incrementAndGet() > MAX_QUEUED_BLOCKING) {
+                    blockingQueued.decrementAndGet();
+                    reply(ctx, PeerResponse.error(503, "busy", "node '" + config.nodeName() + "' has " + MAX_QUEUED_BLOCKING
+                            + " peer calls waiting for its peer workers already; retry"));
+                    return;
+                }
                 workers.executeBlocking(() -> {
-                    handle(ctx, auth);
+                    try {
+                        handle(ctx, auth);
+                    } finally {
+                        blockingQueued.decrementAndGet();
+                    }
                     return null;
                 }, false).onFailure(ctx::fail);
             } else {
@@ -92,10 +128,57 @@ public class PeerRoutes {
         });
     }
 
+    /** Bodies up to this size need no share of the budget (peer messages of ordinary transactions). */
+    static final long SMALL_BODY = 64 * 1024;
+
+    private volatile BodyBudget bodies;
+
+    /** The size a request's body may have: its Content-Length, or the limit when it has none (chunked). */
+    static long bodySize(String contentLength, long limit) {
+        if (contentLength == null) {
+            return limit;
+        }
+        try {
+            return Math.min(Math.max(0, Long.parseLong(contentLength.trim())), limit);
+        } catch (NumberFormatException e) {
+            return limit;
+        }
+    }
+
+    /** Bytes of large peer request bodies being read or handled at once, up to a budget. */
+    static final class BodyBudget {
+        private final long budget;
+        private final AtomicLong inFlight = new AtomicLong();
+
+        BodyBudget(long budget) {
+            this.budget = budget;
+        }
+
+        boolean reserve(long size) {
+            if (inFlight.addAndGet(size) > budget) {
+                inFlight.addAndGet(-size);
+                return false;
+            }
+            return true;
+        }
+
+        void release(long size) {
+            inFlight.addAndGet(-size);
+        }
+
+        long inFlight() {
+            return inFlight.get();
+        }
+    }
+
     private static final String CLOSED = "peer endpoints are closed: quarkus.level-2pc.cluster-secret is not set on this node";
 
     /** Workers for the peer operations that may block (recover, outcome, catch-up, ...): rare, and short. */
     static final int PEER_WORKERS = 16;
+    /** How many of those may wait for a worker; more are refused with 503 busy. */
+    static final int MAX_QUEUED_BLOCKING = 8 * PEER_WORKERS;
+
+    private final AtomicInteger blockingQueued = new AtomicInteger();
 
     private void handle(RoutingContext ctx, PeerAuth auth) {
         // Not POST, no secret here, missing headers, a stale timestamp: refused before the body was read.
