@@ -227,7 +227,8 @@ public abstract class PeerTransportContractTest {
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
         PeerLink.Hello hello = join(client().hello(peer(), false));
-        assertThat(hello).isEqualTo(new PeerLink.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true));
+        // It also says the settings every node must share: min-consensus (0 here: no peers), no read lease (full mode).
+        assertThat(hello).isEqualTo(new PeerLink.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true, 0, -1));
         assertThat(hello.clock()).as("the participant's clock reading").isPositive();
     }
 

@@ -20,8 +20,16 @@ import io.quarkiverse.level2pc.core.TxWork;
  */
 public interface PeerLink {
 
-    /** What a peer says about itself in a heartbeat. */
-    record Hello(String node, String cluster, int protocol, long clock, boolean current) {
+    /**
+     * What a peer says about itself in a heartbeat. {@code minConsensus} and {@code readLeaseMillis} are its
+     * settings that every node must share ({@code -1}: the peer does not say; {@code readLeaseMillis} is only
+     * said in quorum mode).
+     */
+    record Hello(String node, String cluster, int protocol, long clock, boolean current, int minConsensus, long readLeaseMillis) {
+
+        public Hello(String node, String cluster, int protocol, long clock, boolean current) {
+            this(node, cluster, protocol, clock, current, -1, -1);
+        }
     }
 
     CompletableFuture<Vote> prepare(String peer, BranchId id, TxWork work);

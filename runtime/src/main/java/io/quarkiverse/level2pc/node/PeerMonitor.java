@@ -201,9 +201,25 @@ public final class PeerMonitor implements AutoCloseable {
         return result;
     }
 
+    private volatile long readLeaseMillis = -1;
+
+    /** Quorum mode: the read lease every peer must share (compared with what each says in its hello). */
+    public void expectReadLease(long millis) {
+        this.readLeaseMillis = millis;
+    }
+
     private String refusal(PeerLink.Hello h) {
         if (h.protocol() != protocol) {
             return "speaks peer protocol " + h.protocol() + ", this node " + protocol;
+        }
+        if (h.minConsensus() >= 0 && h.minConsensus() != required) {
+            return "runs with quarkus.level-2pc.min-consensus=" + h.minConsensus() + ", this node with " + required
+                    + ": every node of a cluster must use the same value";
+        }
+        long lease = readLeaseMillis;
+        if (h.minConsensus() >= 0 && lease != h.readLeaseMillis()) {
+            return "runs with quarkus.level-2pc.read-lease=" + describeLease(h.readLeaseMillis()) + ", this node with "
+                    + describeLease(lease) + ": every node of a cluster must use the same value";
         }
         if (!cluster.equals(h.cluster())) {
             return "belongs to cluster '" + h.cluster() + "', this node to '" + cluster + "' (quarkus.level-2pc.cluster-name)";
@@ -212,6 +228,10 @@ public final class PeerMonitor implements AutoCloseable {
             return "has this node's own name '" + self + "': node names must be unique (quarkus.level-2pc.node-name)";
         }
         return null;
+    }
+
+    private static String describeLease(long millis) {
+        return millis < 0 ? "(none: not in quorum mode)" : java.time.Duration.ofMillis(millis).toString();
     }
 
     private void connected(Peer p, String node) {
@@ -343,6 +363,21 @@ public final class PeerMonitor implements AutoCloseable {
             }
         }
         return String.join("; ", parts);
+    }
+
+    /**
+     * {@code nodeName} just said hello to this node: if this node is waiting out a back-off before calling
+     * it again (it was unreachable), it calls it at the next round instead (a restarted peer is seen at
+     * once, not up to 8 heartbeats later).
+     */
+    public void heardFrom(String nodeName) {
+        synchronized (this) {
+            for (Peer p : peers.values()) {
+                if (nodeName.equals(p.node) && p.state != State.CONNECTED) {
+                    p.nextAttemptNanos = scheduler.nanoTime();
+                }
+            }
+        }
     }
 
     /** The address of the connected peer called {@code nodeName}, or {@code null}. */

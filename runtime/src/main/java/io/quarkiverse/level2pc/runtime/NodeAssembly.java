@@ -88,6 +88,13 @@ public final class NodeAssembly {
                 events));
         Node node = new Node(local, new Reads(local), new Heuristics(local), catchUps, coordinator, resolver, monitor, quorum,
                 readiness.get());
+        // Settings every node must share: said in each hello answer, compared in each hello sent.
+        long lease = quorum != null ? s.readLease().toMillis() : -1;
+        endpoint.settings(s.minConsensus(), lease);
+        if (monitor != null) {
+            monitor.expectReadLease(lease);
+            endpoint.onHello(monitor::heardFrom);
+        }
         if (quorum != null) {
             endpoint.quorumMode(quorum.lease()::promised, quorum.lease()::isCurrent);
             quorum.start();

@@ -65,7 +65,8 @@ public final class PeerClient implements PeerLink {
             try {
                 JsonNode j = JSON.readTree(r.body());
                 return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt(),
-                        j.path("clock").asLong(0), j.path("current").asBoolean(true));
+                        j.path("clock").asLong(0), j.path("current").asBoolean(true), j.path("minConsensus").asInt(-1),
+                        j.path("readLease").asLong(-1));
             } catch (IOException e) {
                 throw new PeerUnavailableException("peer " + peer + " answered hello with something that is not JSON: " + r.bodyText());
             }

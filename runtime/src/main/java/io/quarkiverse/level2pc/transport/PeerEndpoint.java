@@ -48,6 +48,11 @@ public final class PeerEndpoint {
     private volatile Consumer<String> promise;
     private volatile BooleanSupplier current = () -> true;
 
+    private volatile Consumer<String> heardFrom = name -> {
+    };
+    private volatile int minConsensus = -1;
+    private volatile long readLeaseMillis = -1;
+
     public PeerEndpoint(Supplier<Node> node, String nodeName, String clusterName) {
         this.node = node;
         this.nodeName = nodeName;
@@ -128,9 +133,25 @@ public final class PeerEndpoint {
         return PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()));
     }
 
-    static String helloJson(String node, String cluster, long clock, boolean current) {
+    static String helloJson(String node, String cluster, long clock, boolean current, int minConsensus, long readLeaseMillis) {
         return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION
-                + ",\"clock\":" + clock + ",\"current\":" + current + "}";
+                + ",\"clock\":" + clock + ",\"current\":" + current
+                + (minConsensus < 0 ? "" : ",\"minConsensus\":" + minConsensus)
+                + (readLeaseMillis < 0 ? "" : ",\"readLease\":" + readLeaseMillis) + "}";
+    }
+
+    /** {@code listener} learns the name of every node that says hello to this one (authenticated callers only). */
+    public void onHello(Consumer<String> listener) {
+        this.heardFrom = listener;
+    }
+
+    /**
+     * The settings every node of the cluster must share, said in every hello answer so that a peer with
+     * others refuses this node by name and value ({@code readLeaseMillis} -1 outside quorum mode).
+     */
+    public void settings(int minConsensus, long readLeaseMillis) {
+        this.minConsensus = minConsensus;
+        this.readLeaseMillis = readLeaseMillis;
     }
 
     /**
@@ -139,11 +160,15 @@ public final class PeerEndpoint {
      */
     private PeerResponse hello(PeerRequest request) {
         Node n = open();
+        if (request.sender() != null) {
+            heardFrom.accept(request.sender());
+        }
         Consumer<String> p = promise;
         if (p != null && Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
             p.accept(request.sender());
         }
-        return PeerResponse.ok(helloJson(nodeName, clusterName, n.local().clockReading(), current.getAsBoolean()));
+        return PeerResponse.ok(helloJson(nodeName, clusterName, n.local().clockReading(), current.getAsBoolean(), minConsensus,
+                readLeaseMillis));
     }
 
     /** Several phase messages in one request: each is handled as if it came alone; the answers go back in order. */

@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code codec.Codec}):
  *
  * <pre>
- *   hello     "" or "lease"             -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..}
+ *   hello     "" or "lease"             -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..,
+ *                                                  "minConsensus":..[,"readLease":..]}
  *   prepare   prepare record            -> 200 "YES" | "READ_ONLY"; 409 conflict
  *   commit    branch                    -> 200 "DONE"; 404 unknown branch
  *   rollback  branch                    -> 200 "DONE"; 404 unknown branch

@@ -244,11 +244,14 @@ class PeerClientTest {
 
     @Test
     void helloIsParsedAndAsksForALeaseOnlyWhenTold() {
-        Scripted t = new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, false)));
+        Scripted t = new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, false, 1, 3000)));
         PeerClient c = client(t);
 
-        assertThat(join(c.hello(PEER, false))).isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, false));
-        assertThat(join(c.hello(PEER, true))).isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, false));
+        assertThat(join(c.hello(PEER, false))).isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, false, 1, 3000));
+        assertThat(join(c.hello(PEER, true))).isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, false, 1, 3000));
+        assertThat(join(client(new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, true, -1, -1))))
+                .hello(PEER, false))).as("a peer that does not say its settings")
+                .isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, true, -1, -1));
 
         assertThat(t.requests).extracting(PeerRequest::operation).containsExactly(PeerProtocol.HELLO, PeerProtocol.HELLO);
         assertThat(t.requests.get(0).body()).isEmpty();
