@@ -56,7 +56,7 @@ enum CampaignFault {
 
             RULE fault-campaign: halt inside the store write that carries it
             CLASS io.quarkiverse.level2pc.storage.LevelStore
-            METHOD writeBatch
+            METHOD writeBatchUnchecked
             AT INVOKE org.iq80.leveldb.DB.write
             IF flagged("fault-campaign-armed")
             DO @CRASH@

@@ -211,6 +211,7 @@ public final class LevelStore implements Store {
         }
     }
 
+    /** The LevelDB write itself (the fault campaign's Byteman rules halt at its {@code DB.write} call: keep the name). */
     private void writeBatchUnchecked(WriteOps ops, boolean sync) throws IOException {
         WriteBatch batch = db.createWriteBatch();
         try {
