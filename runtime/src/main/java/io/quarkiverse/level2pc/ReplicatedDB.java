@@ -82,6 +82,12 @@ public interface ReplicatedDB {
      */
     KeyValueIterator scan(Range range);
 
+    /**
+     * The non-blocking operations of this database, for code that must not block (event loops, reactive
+     * REST methods): each write its own replicated transaction, never inside a JTA transaction.
+     */
+    AsyncReplicatedDB async();
+
     /** {@link #scan(Range)} as a stream; close the stream (try-with-resources) to release the snapshot. */
     Stream<KeyValue> stream(Range range);
 }

@@ -3,6 +3,7 @@ package io.quarkiverse.level2pc.it;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -33,33 +34,32 @@ public class KvResource {
     @Inject
     ReplicatedDB db;
 
+    // Single-key operations use the non-blocking API: they run on the event loop that received the request,
+    // without a hand-off to a worker thread (each write is its own replicated transaction either way).
+
     @PUT
     @Path("{key}")
     @Consumes(MediaType.WILDCARD)
-    public Response put(@PathParam("key") String key, String body) {
+    public CompletionStage<Response> put(@PathParam("key") String key, String body) {
         if (body == null) {
             throw new BadRequest("missing body", "PUT /kv/{key} takes the value as a text body");
         }
-        db.put(key, body);
-        return Response.noContent().build();
+        return db.async().put(key, body).thenApply(v -> Response.noContent().build());
     }
 
     @GET
     @Path("{key}")
     @Produces(MediaType.TEXT_PLAIN)
-    public Response get(@PathParam("key") String key) {
-        String v = db.get(key);
-        if (v == null) {
-            return ApiError.response(Response.Status.NOT_FOUND, "not found", "no key '" + key + "'");
-        }
-        return Response.ok(v, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build();
+    public CompletionStage<Response> get(@PathParam("key") String key) {
+        return db.async().get(key).thenApply(v -> v == null
+                ? ApiError.response(Response.Status.NOT_FOUND, "not found", "no key '" + key + "'")
+                : Response.ok(v, MediaType.TEXT_PLAIN_TYPE.withCharset("UTF-8")).build());
     }
 
     @DELETE
     @Path("{key}")
-    public Response delete(@PathParam("key") String key) {
-        db.delete(key);
-        return Response.noContent().build();
+    public CompletionStage<Response> delete(@PathParam("key") String key) {
+        return db.async().delete(key).thenApply(v -> Response.noContent().build());
     }
 
     @GET

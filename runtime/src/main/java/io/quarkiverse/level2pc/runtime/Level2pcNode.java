@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,11 +77,12 @@ public class Level2pcNode implements Cluster {
     PeerTransport transport;
 
     private final CountDownLatch opened = new CountDownLatch(1);
+    private final CompletableFuture<Node> openedAsync = new CompletableFuture<>();
     private volatile Node node;
     private volatile String failure;
     private List<String> peers = List.of();
     private volatile PeerEndpoint endpoint;
-    private TxEnlistment enlistment;
+    private volatile TxEnlistment enlistment;
     private XAResourceRecovery recovery;
     private Scheduler.SystemScheduler scheduler;
     /** Runs peer calls for transports that cannot send without blocking (the default one can). */
@@ -130,6 +132,7 @@ public class Level2pcNode implements Cluster {
         recoveryRegistry.addXAResourceRecovery(recovery);
         useRecoveryPeriod(config.recoveryPeriod());
         opened.countDown();
+        openedAsync.complete(node);
         LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
                 dataDir.toAbsolutePath(), node.local().prepared().size(), peers.size());
     }
@@ -174,6 +177,38 @@ public class Level2pcNode implements Cluster {
 
     // ---- what the glue needs ----------------------------------------------------------------
 
+    /**
+     * The node once it is open, without blocking: completes at once if it is, else when startup opens it, or
+     * fails with {@link NotReadyException} after {@code ready-timeout}.
+     */
+    public CompletableFuture<Node> openAsync() {
+        Node n = nodeIfOpen();
+        if (n != null) {
+            return CompletableFuture.completedFuture(n);
+        }
+        CompletableFuture<Node> result = new CompletableFuture<>();
+        openedAsync.whenComplete((o, e) -> {
+            if (e == null) {
+                result.complete(o);
+            } else {
+                result.completeExceptionally(e);
+            }
+        });
+        CompletableFuture.delayedExecutor(config.readyTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .execute(() -> result.completeExceptionally(notOpenInTime()));
+        return result;
+    }
+
+    private NotReadyException notOpenInTime() {
+        return new NotReadyException("level-2pc node '" + config.nodeName() + "' did not become ready within "
+                + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")" + (failure == null ? "" : ": " + failure));
+    }
+
+    /** The transaction enlistment once startup created it, without waiting ({@code null} before). */
+    public TxEnlistment enlistmentIfStarted() {
+        return enlistment;
+    }
+
     @Override
     public Node awaitOpen() {
         Node n = node;
@@ -182,8 +217,7 @@ public class Level2pcNode implements Cluster {
         }
         try {
             if (!opened.await(config.readyTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new NotReadyException("level-2pc node '" + config.nodeName() + "' did not become ready within "
-                        + "quarkus.level-2pc.ready-timeout (" + config.readyTimeout() + ")" + (failure == null ? "" : ": " + failure));
+                throw notOpenInTime();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

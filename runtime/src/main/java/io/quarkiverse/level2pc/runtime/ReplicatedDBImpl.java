@@ -13,12 +13,14 @@ import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.level2pc.AsyncReplicatedDB;
 import io.quarkiverse.level2pc.Batch;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
@@ -47,11 +49,18 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     private final Bytes prefix;
     private final Level2pcNode node;
     private volatile ObjectMapper mapper;
+    private final AsyncReplicatedDBImpl async;
 
     public ReplicatedDBImpl(String name, Level2pcNode node) {
         this.name = Objects.requireNonNull(name, "name is null");
         this.prefix = KeySpace.dbPrefix(name);
         this.node = node;
+        this.async = new AsyncReplicatedDBImpl(this, node);
+    }
+
+    @Override
+    public AsyncReplicatedDB async() {
+        return async;
     }
 
     @Override
@@ -126,12 +135,18 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     @Override
     public void batch(Consumer<Batch> ops) {
+        Map<Bytes, byte[]> collected = collect(ops);
+        if (!collected.isEmpty()) {
+            write(collected);
+        }
+    }
+
+    /** The operations {@code ops} adds to a batch, by internal key (checked as they are added). */
+    Map<Bytes, byte[]> collect(Consumer<Batch> ops) {
         Objects.requireNonNull(ops, "ops is null");
         BatchImpl batch = new BatchImpl();
         ops.accept(batch);
-        if (!batch.ops.isEmpty()) {
-            write(batch.ops);
-        }
+        return batch.ops;
     }
 
     private final class BatchImpl implements Batch {
@@ -181,9 +196,13 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
             tx.currentForWrite().writeAll(ops);
             return;
         }
-        Node n = node.awaitOpen();
+        Futures.join(standalone(node.awaitOpen(), ops));
+    }
+
+    /** Commits {@code ops} as a replicated transaction of their own (see {@link #write}). */
+    CompletableFuture<Void> standalone(Node n, Map<Bytes, byte[]> ops) {
         TxWork work = new TxWork(new TreeMap<>(ops), Map.of(), n.name());
-        Futures.join(n.coordinator().run(work, n.readiness()::writeSet, n.readiness().writeBound(), node.config().lockWaitTimeout()));
+        return n.coordinator().run(work, n.readiness()::writeSet, n.readiness().writeBound(), node.config().lockWaitTimeout());
     }
 
     // ---- scans -------------------------------------------------------------------------------
@@ -310,7 +329,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    private Bytes internalKey(byte[] key) {
+    Bytes internalKey(byte[] key) {
         Objects.requireNonNull(key, "key is null");
         if (key.length == 0) {
             throw new IllegalArgumentException("key must not be empty");
@@ -321,7 +340,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         return KeySpace.dataKey(prefix, key);
     }
 
-    private static byte[] checkValue(byte[] value) {
+    static byte[] checkValue(byte[] value) {
         Objects.requireNonNull(value, "value is null (use delete to remove a key)");
         if (value.length > MAX_VALUE_BYTES) {
             throw new IllegalArgumentException("value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
@@ -329,7 +348,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         return value.clone();
     }
 
-    private static byte[] utf8(String s, String what) {
+    static byte[] utf8(String s, String what) {
         Objects.requireNonNull(s, what + " is null");
         return s.getBytes(StandardCharsets.UTF_8);
     }
