@@ -32,8 +32,9 @@ import io.vertx.core.Vertx;
 
 /**
  * {@code ReplicatedDB.async()}: the same standalone writes and reads as the blocking methods, callable
- * from an event loop; its stages fail with the extension's exceptions themselves (not wrapped); bad
- * arguments throw at the call; inside a JTA transaction it refuses to run.
+ * from an event loop (where the blocking methods refuse at once and name it); its stages fail with the
+ * extension's exceptions themselves (not wrapped); bad arguments throw at the call; inside a JTA
+ * transaction it refuses to run.
  */
 public class AsyncReplicatedDBTest {
 
@@ -98,6 +99,22 @@ public class AsyncReplicatedDBTest {
                     });
         });
         assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo("from the event loop");
+    }
+
+    @Test
+    void theBlockingMethodsRefuseToRunOnAnEventLoopAndNameTheAlternative() throws Exception {
+        CompletableFuture<Throwable> refused = new CompletableFuture<>();
+        vertx.runOnContext(v -> {
+            try {
+                db.put("blocked", "x");
+                refused.complete(null);
+            } catch (RuntimeException e) {
+                refused.complete(e);
+            }
+        });
+        assertThat(refused.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("event loop").hasMessageContaining("db.async()");
+        assertThat(db.get("blocked")).as("nothing was written").isNull();
     }
 
     @Test

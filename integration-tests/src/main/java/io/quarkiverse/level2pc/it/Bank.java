@@ -9,6 +9,7 @@ import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * Accounts live in their own named database, {@code bank}. A transfer is a {@code @Transactional}
@@ -23,7 +24,8 @@ public class Bank {
     public record Total(long accounts, long total) {
     }
 
-    /** Stored form of an account. */
+    /** Stored form of an account: read back as JSON by Jackson, so registered for reflection (native image). */
+    @RegisterForReflection
     public record Stored(long balance) {
     }
 

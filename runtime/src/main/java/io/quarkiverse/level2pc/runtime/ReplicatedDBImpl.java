@@ -37,6 +37,7 @@ import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkus.arc.Arc;
+import io.vertx.core.Context;
 
 /**
  * {@link ReplicatedDB} for one named database. Inside a JTA transaction it works through the
@@ -73,6 +74,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     @Override
     public byte[] get(byte[] key) {
         Bytes k = internalKey(key);
+        refuseOnEventLoop("get");
         TxEnlistment tx = node.enlistment();
         if (!tx.inTransaction()) {
             Versioned v = node.awaitReadable().reads().read(k);
@@ -191,6 +193,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
      * by {@code lock-wait-timeout} (or the readiness bound), then throws the last failure.
      */
     private void write(Map<Bytes, byte[]> ops) {
+        refuseOnEventLoop("put/delete/batch");
         TxEnlistment tx = node.enlistment();
         if (tx.inTransaction()) {
             tx.currentForWrite().writeAll(ops);
@@ -210,6 +213,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     @Override
     public KeyValueIterator scan(Range range) {
         Objects.requireNonNull(range, "range is null");
+        refuseOnEventLoop("scan");
         byte[] from = range.from();
         byte[] to = range.to();
         Bytes lo = KeySpace.dataKey(prefix, from == null ? new byte[0] : from);
@@ -328,6 +332,18 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /**
+     * The blocking methods wait for the node (a commit, a lock, the cluster): on a Vert.x event loop that would
+     * stall every request the loop serves, so they refuse at once and name the alternative.
+     */
+    private static void refuseOnEventLoop(String call) {
+        if (Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("ReplicatedDB." + call + " blocks its thread, and this is a Vert.x event loop ("
+                    + Thread.currentThread().getName() + "): use db.async() (CompletionStage; Mutiny:"
+                    + " Uni.createFrom().completionStage(...)), or run this code on a worker thread (@Blocking)");
+        }
+    }
 
     Bytes internalKey(byte[] key) {
         Objects.requireNonNull(key, "key is null");
