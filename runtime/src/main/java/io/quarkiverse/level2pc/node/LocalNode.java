@@ -152,6 +152,13 @@ public final class LocalNode implements Closeable {
      */
     public CompletableFuture<Vote> prepare(BranchId id, TxWork work) {
         CompletableFuture<Vote> result = new CompletableFuture<>();
+        Bytes notData = KeySpace.firstNotData(work);
+        if (notData != null) {
+            // A well-formed peer never sends one: refused as malformed (400), nothing locked or written.
+            result.completeExceptionally(new IllegalArgumentException("the prepare of " + id + " touches the internal key "
+                    + notData + ", which is not a data key: a transaction may only read and write data keys"));
+            return result;
+        }
         if (!refuseIfFailed(result)) {
             if (work.isQuorum()) {
                 clock.observe(work.stamp());

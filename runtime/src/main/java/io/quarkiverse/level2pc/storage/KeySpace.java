@@ -7,6 +7,7 @@ import io.quarkiverse.level2pc.Database;
 import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.TxWork;
 
 /**
  * Layout of the node's single LevelDB. All named databases, prepare records and metadata share it,
@@ -53,6 +54,39 @@ public final class KeySpace {
         byte[] k = Arrays.copyOf(p, p.length + userKey.length);
         System.arraycopy(userKey, 0, k, p.length, userKey.length);
         return Bytes.wrap(k);
+    }
+
+    /**
+     * Whether {@code key} is a data key of some database: {@code 'd'}, a non-empty database name, a zero byte,
+     * then the user key. Everything else (the node's metadata, prepare records, decisions, tombstones, hints)
+     * is the node's own, and no peer's transaction may read or write it.
+     */
+    public static boolean isDataKey(Bytes key) {
+        byte[] k = key.unsafeArray();
+        if (k.length < 3 || k[0] != DATA) {
+            return false;
+        }
+        for (int i = 2; i < k.length; i++) {
+            if (k[i] == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first key {@code work} reads or writes that is not a data key, or {@code null}. */
+    public static Bytes firstNotData(TxWork work) {
+        for (Bytes k : work.writes().keySet()) {
+            if (!isDataKey(k)) {
+                return k;
+            }
+        }
+        for (Bytes k : work.reads().keySet()) {
+            if (!isDataKey(k)) {
+                return k;
+            }
+        }
+        return null;
     }
 
     /** The user key of an internal data key of the database with prefix {@code dbPrefix}. */

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkiverse.level2pc.NotReadyException;
 import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.QuorumLease;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.node.Completion;
@@ -190,6 +192,31 @@ class PeerEndpointTest {
         PeerResponse r = open("b").handle(request("frobnicate", new byte[0]));
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.bodyText()).contains("unknown operation").contains("frobnicate");
+    }
+
+    /** An authenticated peer still cannot reach the node's own keys (its name, prepare records, decisions). */
+    @Test
+    void aPrepareThatTouchesAnythingButDataKeysIsMalformedAndChangesNothing() {
+        Served s = open("b");
+        byte[] before = s.node().local().store().store().get("mnode-name".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Bytes nodeNameKey = Bytes.wrap("mnode-name".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.util.TreeMap<Bytes, byte[]> writes = new java.util.TreeMap<>();
+        writes.put(nodeNameKey, utf8("mallory"));
+        java.util.TreeMap<Bytes, byte[]> withData = new java.util.TreeMap<>(writes);
+        withData.put(TransportFixtures.key("k"), utf8("v"));
+
+        for (TxWork work : List.of(new TxWork(writes, Map.of(), "a"), new TxWork(withData, Map.of(), "a"),
+                new TxWork(new java.util.TreeMap<>(Map.of(TransportFixtures.key("k"), utf8("v"))), Map.of(nodeNameKey, Bytes.wrap(new byte[0])),
+                        "a"))) {
+            PeerResponse r = s.handle(request(PeerProtocol.PREPARE, Codec.encodePrepare(branch("intruder"), work)));
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.bodyText()).contains("malformed request").contains("not a data key");
+        }
+        assertThat(s.node().local().prepared()).as("nothing locked or written").isEmpty();
+        assertThat(s.node().local().store().store().get("mnode-name".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .as("the node's name as it claimed it").isEqualTo(before).isNotNull();
+        assertThat(s.handle(request(PeerProtocol.PREPARE, Codec.encodePrepare(branch("honest"), write("a", "k", "v")))).status())
+                .as("the data key was not left locked").isEqualTo(200);
     }
 
     @Test
