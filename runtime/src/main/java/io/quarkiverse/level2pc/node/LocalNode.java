@@ -396,9 +396,16 @@ public final class LocalNode implements Closeable {
     }
 
     /** Moves the clock past a peer's reading. */
-    public void observeClock(long stamp) {
+    public boolean observeClock(long stamp) {
+        if (HybridClock.millisOf(stamp) - scheduler.currentTimeMillis() > MAX_CLOCK_AHEAD_MILLIS) {
+            return false; // a clock that far ahead (or a forged one: Long.MAX_VALUE) would drag every later stamp along
+        }
         clock.observe(stamp);
+        return true;
     }
+
+    /** How far ahead of this node's wall clock a peer's hello clock may be and still be observed. */
+    public static final long MAX_CLOCK_AHEAD_MILLIS = 60_000;
 
     /** A new commit stamp for a transaction this node coordinates (quorum mode). */
     public long nextStamp() {

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.level2pc.core.CatchUp;
+import io.quarkiverse.level2pc.core.HybridClock;
 import io.quarkiverse.level2pc.core.QuorumLease;
 
 /**
@@ -22,6 +23,8 @@ import io.quarkiverse.level2pc.core.QuorumLease;
 public final class QuorumMode {
 
     private static final Logger LOG = Logger.getLogger(QuorumMode.class);
+    /** Peers whose hello clock was ignored (reported once each). */
+    private final java.util.Set<String> clockWarned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** How long a tombstone is kept once the node is current (far beyond any prepare's life). */
     static final long TOMBSTONE_RETENTION_MILLIS = TimeUnit.MINUTES.toMillis(10);
@@ -66,8 +69,11 @@ public final class QuorumMode {
             if (asked) {
                 lease.granted(hello.node(), sent);
             }
-            if (node.isOpen()) {
-                node.observeClock(hello.clock());
+            if (node.isOpen() && !node.observeClock(hello.clock()) && clockWarned.add(peer)) {
+                LOG.warnf("Node '%s' ignores the clock of peer %s (node '%s'): it is %d s ahead of this node's, more than"
+                        + " %d s; keep the nodes' clocks in sync (NTP). Reported once per peer", node.nodeName(), peer,
+                        hello.node(), (HybridClock.millisOf(hello.clock()) - scheduler.currentTimeMillis()) / 1000,
+                        LocalNode.MAX_CLOCK_AHEAD_MILLIS / 1000);
             }
         });
         monitor.onTick(this::tick);

@@ -66,6 +66,24 @@ class LocalNodeTest {
         assertThat(node.commitLocally(id, new Decision(id.gtrid(), Map.of())).join()).isEqualTo(Completion.DONE);
     }
 
+    /** A peer's hello clock moves this node's clock along, unless it is implausibly far ahead (or forged). */
+    @Test
+    void aHelloClockFarAheadIsIgnored() {
+        LocalNode node = open(LONG_WAIT);
+        long now = clock.currentTimeMillis();
+        long near = (now + 5_000) << 16;
+        assertThat(node.observeClock(near)).isTrue();
+        assertThat(node.nextStamp()).isGreaterThan(near);
+
+        long before = node.nextStamp();
+        assertThat(node.observeClock(Long.MAX_VALUE)).as("a forged clock").isFalse();
+        assertThat(node.observeClock((now + LocalNode.MAX_CLOCK_AHEAD_MILLIS + 1_000) << 16)).as("a clock 61 s ahead").isFalse();
+        long after = node.nextStamp();
+        assertThat(after).isGreaterThan(before);
+        assertThat(io.quarkiverse.level2pc.core.HybridClock.millisOf(after)).as("still near this node's wall clock")
+                .isLessThan(now + 10_000);
+    }
+
     @Test
     void prepareThenCommitAppliesTheWritesStampedWithTheGlobalTransactionId() {
         LocalNode node = open(LONG_WAIT);
