@@ -27,9 +27,6 @@ import io.quarkiverse.level2pc.storage.Store;
 @ApplicationScoped
 public class Level2pcHealthCheck implements HealthCheck {
 
-    /** How many waiting in-doubt branches the data lists (all are counted). */
-    static final int MAX_LISTED = 10;
-
     @Inject
     Level2pcNode node;
 
@@ -54,11 +51,6 @@ public class Level2pcHealthCheck implements HealthCheck {
             Store.WriteStats writes = local.store().writeStats();
             // Group commit at work: how many callers' writes went out in how many synced LevelDB writes.
             b.withData("store-writes", writes.writes()).withData("store-syncs", writes.groups());
-            // The oldest few, for an operator: their keys stay locked until the coordinator answers.
-            for (LocalNode.InDoubt d : waiting.subList(0, Math.min(waiting.size(), MAX_LISTED))) {
-                b.withData("in-doubt " + d.branch(), "coordinator '" + d.coordinator() + "', prepared "
-                        + d.ageMillis(now) / 1000 + " s ago, " + d.writes() + " write(s)");
-            }
             PeerMonitor monitor = n.monitor();
             if (monitor == null) {
                 String why = n.readiness().notWritableBecause();
