@@ -67,6 +67,15 @@ final class ClusterProcesses implements AutoCloseable {
     /** As {@link #start(String, int, Map, List)}, with extra properties for some nodes (by index), set last. */
     static ClusterProcesses start(String label, int size, Map<String, String> properties, List<String> jvmOptions,
             Map<Integer, Map<String, String>> nodeProperties) throws IOException {
+        return start(label, size, properties, jvmOptions, ports -> nodeProperties);
+    }
+
+    /**
+     * As {@link #start(String, int, Map, List, Map)}, the extra properties computed from the nodes' ports once
+     * they are chosen (e.g. peers reached through proxies to those ports).
+     */
+    static ClusterProcesses start(String label, int size, Map<String, String> properties, List<String> jvmOptions,
+            java.util.function.Function<int[], Map<Integer, Map<String, String>>> nodeProperties) throws IOException {
         for (int attempt = 1;; attempt++) {
             try {
                 return startOnce(label, size, properties, jvmOptions, nodeProperties);
@@ -87,13 +96,14 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     private static ClusterProcesses startOnce(String label, int size, Map<String, String> properties, List<String> jvmOptions,
-            Map<Integer, Map<String, String>> nodeProperties) throws IOException {
+            java.util.function.Function<int[], Map<Integer, Map<String, String>>> nodePropertiesFor) throws IOException {
         Path dir = Path.of("target", "cluster-runs", label + "-" + LocalDateTime.now().format(STAMP)).toAbsolutePath();
         Files.createDirectories(dir);
         byte[] s = new byte[16];
         new SecureRandom().nextBytes(s);
         String secret = HexFormat.of().formatHex(s);
         int[] ports = NodeProcess.freePorts(size);
+        Map<Integer, Map<String, String>> nodeProperties = nodePropertiesFor.apply(ports);
         List<NodeProcess> nodes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             String name = String.valueOf((char) ('a' + i));
