@@ -96,6 +96,22 @@ enum CampaignFault {
             IF flagged("fault-campaign-armed-" + java.util.Arrays.toString($1.toArray()))
             DO @CRASH@
             ENDRULE
+            """),
+
+    /**
+     * Not a crash: the K-th LevelDB write of the node (a prepare record, a commit batch, a decision) fails
+     * with an I/O error, as a failing disk's would. The node must fail stop for writes (readiness DOWN,
+     * nothing half-applied); the campaign then restarts it, as an operator would.
+     */
+    STORE_WRITE_FAILS("a store write failing with an I/O error", """
+            RULE fault-campaign: the K-th LevelDB write fails
+            CLASS io.quarkiverse.level2pc.storage.LevelStore
+            METHOD writeBatchUnchecked
+            AT INVOKE org.iq80.leveldb.DB.write
+            IF incrementCounter("fault-campaign-hits") == @K@ + 3
+            DO traceln("[fault-campaign] failing a store write (hit @K@ + 3)");
+               throw new java.io.IOException("injected by the fault campaign: the disk failed this write")
+            ENDRULE
             """);
 
     /** A crash at the K-th {@code at} (ENTRY or EXIT) of {@code <cls>.<method>}. */

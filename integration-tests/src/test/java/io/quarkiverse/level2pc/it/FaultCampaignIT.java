@@ -73,7 +73,7 @@ import io.quarkiverse.level2pc.sim.RegisterLinearizability;
 class FaultCampaignIT {
 
     /** One round per fault kind: a short run still meets every kind once. */
-    static final int SHORT_ROUNDS = 11;
+    static final int SHORT_ROUNDS = 12;
     static final int CLIENTS = 6;
     static final Duration CRASH_TIMEOUT = Duration.ofSeconds(60);
     static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(120);
@@ -249,6 +249,12 @@ class FaultCampaignIT {
                         target.resume();
                     }
                 }
+                case STORE_WRITE_FAILS -> {
+                    storeFailed(round, target, k);
+                    target.stop(); // what an operator does: restart the node once the disk works again
+                    dead.add(target);
+                    Thread.sleep(outageMillis);
+                }
                 default -> {
                     crash(round, target, fault, k);
                     dead.add(target);
@@ -295,6 +301,23 @@ class FaultCampaignIT {
             round.notes.add("node exited with " + exit + " without the crash point's mark");
         } else {
             round.notes.add("crash point reached (" + node.name + " halted with 137)");
+        }
+    }
+
+    /** Waits until {@code node} reports its store failed (readiness DOWN with the injected error); records a miss. */
+    private void storeFailed(Round round, NodeProcess node, int k) {
+        try {
+            Awaitility.await("store failure on " + node.name).atMost(CRASH_TIMEOUT).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        JsonNode check = DemoClient.level2pcCheck(DemoClient.readiness(node));
+                        return "DOWN".equals(check.path("status").asText())
+                                && check.path("data").path("reason").asText().contains("injected by the fault campaign");
+                    });
+            round.notes.add("store write failed on " + node.name + "; readiness DOWN naming it; node restarted");
+        } catch (ConditionTimeoutException e) {
+            totals.crashMissed.add("round " + round.number + ": STORE_WRITE_FAILS at hit " + (k + 3) + " on " + node.name
+                    + " not reported within " + CRASH_TIMEOUT + "; log tail:\n" + node.logTail(40));
+            round.notes.add("store failure NOT reported");
         }
     }
 

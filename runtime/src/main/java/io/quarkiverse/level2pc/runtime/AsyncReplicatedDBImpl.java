@@ -32,20 +32,18 @@ final class AsyncReplicatedDBImpl implements AsyncReplicatedDB {
 
     @Override
     public CompletionStage<byte[]> get(byte[] key) {
-        Bytes k = db.internalKey(key);
-        refuseInTransaction();
-        return unwrapped(node.openAsync()
-                .thenCompose(n -> n.readiness().awaitReadable().thenCompose(ready -> n.reads().readAsync(k)))
-                .thenApply(v -> v == null ? null : v.value()));
+        return unwrapped(read(db.internalKey(key)).thenApply(v -> v == null ? null : v.value()));
     }
 
     @Override
     public CompletionStage<String> get(String key) {
-        Bytes k = db.internalKey(ReplicatedDBImpl.utf8(key, "key"));
+        return unwrapped(read(db.internalKey(ReplicatedDBImpl.utf8(key, "key"))).thenApply(AsyncReplicatedDBImpl::text));
+    }
+
+    /** The committed value of {@code k} once the node is open and may read (quorum mode: holds its lease). */
+    private CompletableFuture<Versioned> read(Bytes k) {
         refuseInTransaction();
-        return unwrapped(node.openAsync()
-                .thenCompose(n -> n.readiness().awaitReadable().thenCompose(ready -> n.reads().readAsync(k)))
-                .thenApply(AsyncReplicatedDBImpl::text));
+        return node.openAsync().thenCompose(n -> n.readiness().awaitReadable().thenCompose(ready -> n.reads().readAsync(k)));
     }
 
     private static String text(Versioned v) {
