@@ -191,11 +191,11 @@ class ClusterGuideIT {
     /** Each shown line appears (awaited) in what the file got since the last shell block started. */
     private static void checkLog(Path run, String root, Block block, Map<String, LogMark> marks) {
         Path file = run.resolve(block.file());
-        List<String> shown = GuideScript.normalize(block.script(), null, block.numbers());
+        List<String> shown = GuideScript.normalizeLog(block.script(), null, block.numbers());
         String[] lastDiff = { "" };
         try {
             Awaitility.await(block.toString()).atMost(LOG_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> {
-                List<String> actual = GuideScript.normalize(since(file, marks.get(block.file())), root,
+                List<String> actual = GuideScript.normalizeLog(since(file, marks.get(block.file())), root,
                         block.numbers());
                 Optional<String> diff = GuideScript.compareAnyOrder(shown, actual);
                 lastDiff[0] = diff.orElse("");

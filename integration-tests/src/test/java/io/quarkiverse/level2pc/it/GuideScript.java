@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * <p>
  * Comparisons ignore what the guide cannot know: the directory the guide was run in (shown as
  * {@value #SHOWN_ROOT}), durations ({@code 2.016 s}, {@code 57 ms}, {@code 3.260s}), a log line's
- * timestamp, Vert.x thread numbers, counts of store writes and syncs, and a response's
+ * timestamp and (in log blocks) its thread, Vert.x thread numbers, counts of store writes and syncs, and a response's
  * {@code content-length}; with {@code numbers}, every number (and the padding before a line's first). {@code ...} in a shown line stands for
  * any text.
  */
@@ -74,6 +74,8 @@ final class GuideScript {
     private static final Pattern THREAD_NUMBER = Pattern.compile("(thread-)\\d+");
     private static final Pattern CONTENT_LENGTH = Pattern.compile("(?i)(content-length: )\\d+");
     private static final Pattern NUMBER = Pattern.compile("\\d+");
+    /** The thread of a log line ({@code INFO  [category] (thread) message}): which one runs a step varies. */
+    private static final Pattern LOG_THREAD = Pattern.compile("^(\\w+\\s+\\[[^\\]]+\\] )\\([^)]*\\)");
 
     private GuideScript() {
     }
@@ -185,6 +187,13 @@ final class GuideScript {
             out.remove(0);
         }
         return out;
+    }
+
+    /** {@link #normalize} for log lines: also without the thread name, which varies from run to run. */
+    static List<String> normalizeLog(String text, String runRoot, boolean numbers) {
+        List<String> lines = normalize(text, runRoot, numbers);
+        lines.replaceAll(l -> LOG_THREAD.matcher(l).replaceFirst("$1(<thread>)"));
+        return lines;
     }
 
     /** Whether an actual line matches a shown line ({@code ...} stands for any text). */
