@@ -114,6 +114,9 @@ public class Level2pcNode implements Cluster {
         peers = ConfigValidator.peerAddresses(config);
         scheduler = (Scheduler.SystemScheduler) Scheduler.system("level-2pc-timer");
         endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
+        // Before the node is assembled: a ClusterReady observer may use the database as soon as it is (the
+        // event is fired on its own thread, possibly before this method returns).
+        enlistment = new TxEnlistment(tm, tsr, config.nodeName(), this);
         NarayanaLog narayana = new NarayanaLog(config.nodeName());
         try {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
@@ -126,7 +129,6 @@ public class Level2pcNode implements Cluster {
             failure = e.getMessage();
             throw e;
         }
-        enlistment = new TxEnlistment(tm, tsr, config.nodeName(), this);
         RecoveryResource resource = new RecoveryResource(this, narayana);
         recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);
