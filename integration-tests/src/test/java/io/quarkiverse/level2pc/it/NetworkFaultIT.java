@@ -128,14 +128,14 @@ class NetworkFaultIT {
     }
 
     private static Runnable isolate(List<List<TcpProxy>> mesh, int node) {
-        for (int other = 0; other < mesh.size(); other++) {
-            if (other != node) {
-                proxy(mesh, node, other).mode(TcpProxy.Mode.CUT);
-                proxy(mesh, other, node).mode(TcpProxy.Mode.CUT);
+        return once(() -> {
+            for (int other = 0; other < mesh.size(); other++) {
+                if (other != node) {
+                    proxy(mesh, node, other).mode(TcpProxy.Mode.CUT);
+                    proxy(mesh, other, node).mode(TcpProxy.Mode.CUT);
+                }
             }
-        }
-        return () -> {
-        };
+        });
     }
 
     private static Runnable flap(List<List<TcpProxy>> mesh, int x, int y) {

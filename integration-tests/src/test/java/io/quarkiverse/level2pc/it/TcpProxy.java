@@ -58,8 +58,8 @@ final class TcpProxy implements AutoCloseable {
 
     void mode(Mode m) {
         this.mode = m;
-        if (m != Mode.PASS) {
-            closeConnections(m == Mode.CUT);
+        if (m == Mode.CUT) {
+            closeConnections();
         }
     }
 
@@ -74,11 +74,9 @@ final class TcpProxy implements AutoCloseable {
         mode = Mode.PASS;
     }
 
-    private void closeConnections(boolean all) {
-        if (all) {
-            for (Socket s : open) {
-                closeQuietly(s);
-            }
+    private void closeConnections() {
+        for (Socket s : open) {
+            closeQuietly(s);
         }
     }
 
@@ -160,6 +158,6 @@ final class TcpProxy implements AutoCloseable {
         } catch (IOException e) {
             // best effort
         }
-        closeConnections(true);
+        closeConnections();
     }
 }

@@ -6,7 +6,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -76,7 +75,7 @@ public class Level2pcNode implements Cluster {
     @Inject
     PeerTransport transport;
 
-    private final CountDownLatch opened = new CountDownLatch(1);
+    /** Completed with the node once startup opened it (blocking and non-blocking callers wait on it). */
     private final CompletableFuture<Node> openedAsync = new CompletableFuture<>();
     private volatile Node node;
     private volatile String failure;
@@ -133,7 +132,6 @@ public class Level2pcNode implements Cluster {
         recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);
         useRecoveryPeriod(config.recoveryPeriod());
-        opened.countDown();
         openedAsync.complete(node);
         LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
                 dataDir.toAbsolutePath(), node.local().prepared().size(), peers.size());
@@ -218,9 +216,9 @@ public class Level2pcNode implements Cluster {
             return n;
         }
         try {
-            if (!opened.await(config.readyTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw notOpenInTime();
-            }
+            openedAsync.get(config.readyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            throw notOpenInTime();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NotReadyException("interrupted while waiting for the level-2pc node to become ready");
