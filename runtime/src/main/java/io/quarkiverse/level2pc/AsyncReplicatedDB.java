@@ -29,6 +29,12 @@ public interface AsyncReplicatedDB {
     /** The committed value of {@code key} as UTF-8 text, or {@code null}. */
     CompletionStage<String> get(String key);
 
+    /** The committed value of {@code key} with its version, or {@code null}. */
+    CompletionStage<Versioned<byte[]>> getVersioned(byte[] key);
+
+    /** The committed UTF-8 value of {@code key} with its version, or {@code null}. */
+    CompletionStage<Versioned<String>> getVersioned(String key);
+
     CompletionStage<Void> put(byte[] key, byte[] value);
 
     /** Puts {@code value} as UTF-8 text. */
@@ -37,6 +43,21 @@ public interface AsyncReplicatedDB {
     CompletionStage<Void> delete(byte[] key);
 
     CompletionStage<Void> delete(String key);
+
+    /** {@link ReplicatedDB#putIfAbsent(byte[], byte[])}: completes with whether it stored the value. */
+    CompletionStage<Boolean> putIfAbsent(byte[] key, byte[] value);
+
+    CompletionStage<Boolean> putIfAbsent(String key, String value);
+
+    /** {@link ReplicatedDB#replace(byte[], String, byte[])}: completes with whether it stored the value. */
+    CompletionStage<Boolean> replace(byte[] key, String expectedVersion, byte[] value);
+
+    CompletionStage<Boolean> replace(String key, String expectedVersion, String value);
+
+    /** {@link ReplicatedDB#delete(byte[], String)}: completes with whether it removed the key. */
+    CompletionStage<Boolean> delete(byte[] key, String expectedVersion);
+
+    CompletionStage<Boolean> delete(String key, String expectedVersion);
 
     /** The operations {@code ops} adds, applied atomically as one replicated transaction. */
     CompletionStage<Void> batch(Consumer<Batch> ops);

@@ -9,6 +9,12 @@ public interface KeyValue {
 
     byte[] value();
 
+    /**
+     * The version of the entry's value (see {@link Versioned}), or {@code null} for a value the current transaction
+     * wrote itself.
+     */
+    String version();
+
     default String keyAsString() {
         return new String(key(), StandardCharsets.UTF_8);
     }

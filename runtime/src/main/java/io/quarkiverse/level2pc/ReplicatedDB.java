@@ -1,5 +1,7 @@
 package io.quarkiverse.level2pc;
 
+import java.util.Collection;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -36,6 +38,14 @@ import java.util.stream.Stream;
  * Keys are byte strings ordered unsigned-lexicographically; {@code String} keys are UTF-8. Keys must
  * not be empty and are at most {@value #MAX_KEY_BYTES} bytes; values at most {@value #MAX_VALUE_BYTES}
  * bytes. Object values are encoded as JSON with the application's Jackson {@code ObjectMapper}.
+ *
+ * <h2>Versions and conditional writes</h2>
+ * Every committed write gives its key a new {@linkplain Versioned version}, the same on every node.
+ * {@link #getVersioned} reads it with the value; {@link #putIfAbsent}, {@link #replace} and
+ * {@link #delete(String, String)} write only if the key is absent, or still holds the version given, and say
+ * whether they wrote. Such a write is validated on every node like a transaction's read: it cannot be lost
+ * between the check and the write. Outside a transaction it is retried after a conflict (reading the key again)
+ * for up to {@code lock-wait-timeout}; inside one its check is part of the transaction's reads.
  */
 public interface ReplicatedDB {
 
@@ -56,6 +66,30 @@ public interface ReplicatedDB {
     /** The JSON value of {@code key} decoded as {@code type}, or {@code null} if absent. */
     <T> T get(String key, Class<T> type);
 
+    /**
+     * The value of {@code key} with its version, or {@code null} if absent. Inside a transaction a value it wrote
+     * itself has a {@code null} version.
+     */
+    Versioned<byte[]> getVersioned(byte[] key);
+
+    /** {@link #getVersioned(byte[])} of a UTF-8 key, with the value as UTF-8 text. */
+    Versioned<String> getVersioned(String key);
+
+    /** {@link #getVersioned(byte[])} of a UTF-8 key, with the JSON value decoded as {@code type}. */
+    <T> Versioned<T> getVersioned(String key, Class<T> type);
+
+    /** Whether {@code key} has a value (a read like {@link #get(byte[])}: validated at commit in a transaction). */
+    boolean exists(byte[] key);
+
+    boolean exists(String key);
+
+    /**
+     * The UTF-8 values of those of {@code keys} that have one, in the order of {@code keys}. Each key is read as
+     * {@link #get(String)} reads it: inside a transaction the reads are validated together at commit; outside one
+     * they are separate linearizable reads, not one snapshot (use a transaction for a consistent view).
+     */
+    Map<String, String> getAll(Collection<String> keys);
+
     void put(byte[] key, byte[] value);
 
     /** Stores {@code value} as UTF-8. */
@@ -68,6 +102,43 @@ public interface ReplicatedDB {
     void delete(byte[] key);
 
     void delete(String key);
+
+    /**
+     * Stores {@code value} only if {@code key} is absent.
+     *
+     * @return whether it stored it ({@code false}: the key has a value, which is unchanged)
+     */
+    boolean putIfAbsent(byte[] key, byte[] value);
+
+    /** {@link #putIfAbsent(byte[], byte[])} of UTF-8 text. */
+    boolean putIfAbsent(String key, String value);
+
+    /** {@link #putIfAbsent(byte[], byte[])} of {@code value} encoded as JSON. */
+    boolean putIfAbsent(String key, Object value);
+
+    /**
+     * Stores {@code value} only if {@code key} holds version {@code expectedVersion} (from {@link #getVersioned}
+     * or {@link KeyValue#version()}): compare-and-set.
+     *
+     * @return whether it stored it ({@code false}: the key is absent or holds another version, and is unchanged)
+     * @throws IllegalArgumentException if {@code expectedVersion} is not a version this database gives out
+     */
+    boolean replace(byte[] key, String expectedVersion, byte[] value);
+
+    /** {@link #replace(byte[], String, byte[])} with UTF-8 text. */
+    boolean replace(String key, String expectedVersion, String value);
+
+    /** {@link #replace(byte[], String, byte[])} with {@code value} encoded as JSON. */
+    boolean replace(String key, String expectedVersion, Object value);
+
+    /**
+     * Removes {@code key} only if it holds version {@code expectedVersion}.
+     *
+     * @return whether it removed it ({@code false}: absent or another version)
+     */
+    boolean delete(byte[] key, String expectedVersion);
+
+    boolean delete(String key, String expectedVersion);
 
     /**
      * Applies every operation that {@code ops} adds to the batch atomically: all of them or none. Inside
@@ -83,6 +154,26 @@ public interface ReplicatedDB {
     KeyValueIterator scan(Range range);
 
     /**
+     * {@link #scan(Range)} in {@code scan}'s direction, from after its start key, at most its limit of entries
+     * (pagination: pass the last key of a page to {@link Scan#after} for the next).
+     */
+    KeyValueIterator scan(Range range, Scan scan);
+
+    /** How many keys {@code range} holds, as a {@link #scan(Range)} of it would return. */
+    long count(Range range);
+
+    /**
+     * Deletes every key in {@code range}, atomically: one transaction (inside a JTA transaction, part of it).
+     * The keys found are validated like reads, so a key that another transaction changes meanwhile makes it read
+     * the range again (outside a transaction, retried up to {@code lock-wait-timeout}); a key inserted into the
+     * range concurrently may survive it (no phantom protection, as for scans). The deletes travel in one prepare
+     * message, so a range's keys must fit in {@code quarkus.level-2pc.max-message-size}.
+     *
+     * @return how many keys it deleted
+     */
+    long deleteRange(Range range);
+
+    /**
      * The non-blocking operations of this database, for code that must not block (event loops, reactive
      * REST methods): each write its own replicated transaction, never inside a JTA transaction.
      */
@@ -90,4 +181,7 @@ public interface ReplicatedDB {
 
     /** {@link #scan(Range)} as a stream; close the stream (try-with-resources) to release the snapshot. */
     Stream<KeyValue> stream(Range range);
+
+    /** {@link #scan(Range, Scan)} as a stream; close it. */
+    Stream<KeyValue> stream(Range range, Scan scan);
 }

@@ -44,8 +44,11 @@ public final class TxContext {
     public record Written(byte[] value) implements Local {
     }
 
-    /** The transaction read the key before: {@code value} is {@code null} if it was absent. */
-    public record Cached(byte[] value) implements Local {
+    /**
+     * The transaction read the key before: {@code value} is {@code null} if it was absent; {@code version} is the
+     * committed version it read ({@link Bytes#EMPTY} if absent).
+     */
+    public record Cached(byte[] value, Bytes version) implements Local {
     }
 
     /** Own writes first, then earlier reads; {@code null} if the transaction has not seen the key. */
@@ -57,7 +60,7 @@ public final class TxContext {
         if (v == null) {
             return null;
         }
-        return new Cached(v == ABSENT ? null : v.value());
+        return v == ABSENT ? new Cached(null, Bytes.EMPTY) : new Cached(v.value(), v.version());
     }
 
     /** Records a read of committed data ({@code v == null}: absent) for validation at prepare. */

@@ -3,6 +3,7 @@ package io.quarkiverse.level2pc.node;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 import io.quarkiverse.level2pc.ConflictException;
@@ -11,9 +12,15 @@ import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.core.TxWork;
 
 /**
- * One {@link TxCoordinator#run}: its attempts, each a transaction of its own, the pauses between them, and
- * how long the node has been found not writable in a row. Retries only what a retry can fix (see
- * {@link TxCoordinator#run}); every wait runs on the scheduler, no thread is held.
+ * One {@link TxCoordinator#run} or {@link TxCoordinator#runDerived}: its attempts, each a transaction of its
+ * own, the pauses between them, and how long the node has been found not writable in a row. Retries only what
+ * a retry can fix (see {@link TxCoordinator#run}); every wait runs on the scheduler, no thread is held.
+ *
+ * <p>
+ * The work of each attempt comes from {@code source}, given the first attempt's priority: the same work every
+ * time for a {@code run}, work derived afresh from the current data for a {@code runDerived} (a conditional
+ * write reads the key again), or {@code null} when there is nothing to commit (the condition does not hold:
+ * the run completes with {@code false}).
  */
 final class RetryingRun {
 
@@ -23,20 +30,26 @@ final class RetryingRun {
     private final TxCoordinator coordinator;
     private final Scheduler scheduler;
     private final Random random;
-    final TxWork work;
+    private final LongFunction<CompletableFuture<TxWork>> source;
+    /** Whether each attempt's work is derived from fresh reads, so that a conflict is worth retrying even if it read. */
+    private final boolean rederived;
+    private final long priority;
     final Supplier<WriteSet> writeSets;
     final long deadline;
     final long readyBound;
-    final CompletableFuture<Void> result = new CompletableFuture<>();
+    /** {@code true} once committed; {@code false} if the source found nothing to commit. */
+    final CompletableFuture<Boolean> result = new CompletableFuture<>();
     int attempts;
     long notReadySince = -1;
 
-    RetryingRun(TxCoordinator coordinator, Scheduler scheduler, Random random, TxWork work, Supplier<WriteSet> writeSets,
-            long deadline, long readyBound) {
+    RetryingRun(TxCoordinator coordinator, Scheduler scheduler, Random random, LongFunction<CompletableFuture<TxWork>> source,
+            boolean rederived, long priority, Supplier<WriteSet> writeSets, long deadline, long readyBound) {
         this.coordinator = coordinator;
         this.scheduler = scheduler;
         this.random = random;
-        this.work = work;
+        this.source = source;
+        this.rederived = rederived;
+        this.priority = priority;
         this.writeSets = writeSets;
         this.deadline = deadline;
         this.readyBound = readyBound;
@@ -61,10 +74,29 @@ final class RetryingRun {
             result.completeExceptionally(e);
             return;
         }
+        CompletableFuture<TxWork> derived;
+        try {
+            derived = source.apply(priority);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+            return;
+        }
+        derived.whenComplete((work, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(Futures.asRuntime(failure));
+            } else if (work == null) {
+                result.complete(false);
+            } else {
+                commit(work, ws);
+            }
+        });
+    }
+
+    private void commit(TxWork work, WriteSet ws) {
         TxWork w = ws.isQuorum() ? work.withStamp(coordinator.local().nextStamp(), ws.participants(), ws.excluded()) : work;
         coordinator.commit(coordinator.nextId(), w, ws.peers()).whenComplete((v, failure) -> {
             if (failure == null) {
-                result.complete(null);
+                result.complete(true);
                 return;
             }
             RuntimeException e = Futures.asRuntime(failure);
@@ -92,8 +124,8 @@ final class RetryingRun {
             return TimeUnit.MILLISECONDS.toNanos(p.retryAfterMillis()) + TimeUnit.MILLISECONDS.toNanos(1);
         }
         boolean quorumRetry = ws.isQuorum() && (e instanceof PeerUnavailableException || e instanceof NotReadyException);
-        boolean blindConflict = e instanceof ConflictException && work.reads().isEmpty();
-        if (!quorumRetry && !blindConflict) {
+        boolean retriableConflict = e instanceof ConflictException && (rederived || work.reads().isEmpty());
+        if (!quorumRetry && !retriableConflict) {
             return -1;
         }
         // Exponential back-off with jitter breaks the symmetry of two nodes writing the same key.

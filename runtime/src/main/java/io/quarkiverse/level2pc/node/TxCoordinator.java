@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -111,8 +112,27 @@ public final class TxCoordinator {
      * not write: that wait alone is bounded by {@code readyBound} (then its exception is the answer).
      */
     public CompletableFuture<Void> run(TxWork work, Supplier<WriteSet> writeSets, Duration readyBound, Duration retryBound) {
-        TxWork first = work.priority() == 0 ? work.withPriority(scheduler.currentTimeMillis()) : work;
-        RetryingRun r = new RetryingRun(this, scheduler, random, first, writeSets,
+        long priority = work.priority() == 0 ? scheduler.currentTimeMillis() : work.priority();
+        TxWork first = work.withPriority(priority);
+        return start(p -> CompletableFuture.completedFuture(first), false, priority, writeSets, readyBound, retryBound)
+                .thenApply(committed -> null);
+    }
+
+    /**
+     * Like {@link #run}, for work that depends on what it read (a conditional write): {@code derive} reads the
+     * current data and gives the work to commit, with the priority it is passed, or {@code null} when there is
+     * nothing to commit (the condition does not hold). It is called again for every attempt, so a conflict is
+     * retried like a blind write's: the next attempt reads again. Completes with {@code true} once committed,
+     * {@code false} when {@code derive} gave {@code null}.
+     */
+    public CompletableFuture<Boolean> runDerived(LongFunction<CompletableFuture<TxWork>> derive, Supplier<WriteSet> writeSets,
+            Duration readyBound, Duration retryBound) {
+        return start(derive, true, scheduler.currentTimeMillis(), writeSets, readyBound, retryBound);
+    }
+
+    private CompletableFuture<Boolean> start(LongFunction<CompletableFuture<TxWork>> source, boolean rederived, long priority,
+            Supplier<WriteSet> writeSets, Duration readyBound, Duration retryBound) {
+        RetryingRun r = new RetryingRun(this, scheduler, random, source, rederived, priority, writeSets,
                 scheduler.nanoTime() + Math.max(readyBound.toNanos(), retryBound.toNanos()), readyBound.toNanos());
         r.attempt();
         return r.result;

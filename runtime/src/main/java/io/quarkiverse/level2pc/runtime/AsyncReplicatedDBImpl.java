@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import io.quarkiverse.level2pc.AsyncReplicatedDB;
 import io.quarkiverse.level2pc.Batch;
@@ -24,10 +25,12 @@ final class AsyncReplicatedDBImpl implements AsyncReplicatedDB {
 
     private final ReplicatedDBImpl db;
     private final Level2pcNode node;
+    private final Conditionals conditionals;
 
-    AsyncReplicatedDBImpl(ReplicatedDBImpl db, Level2pcNode node) {
+    AsyncReplicatedDBImpl(ReplicatedDBImpl db, Level2pcNode node, Conditionals conditionals) {
         this.db = db;
         this.node = node;
+        this.conditionals = conditionals;
     }
 
     @Override
@@ -40,10 +43,21 @@ final class AsyncReplicatedDBImpl implements AsyncReplicatedDB {
         return unwrapped(read(db.internalKey(ReplicatedDBImpl.utf8(key, "key"))).thenApply(AsyncReplicatedDBImpl::text));
     }
 
+    @Override
+    public CompletionStage<io.quarkiverse.level2pc.Versioned<byte[]>> getVersioned(byte[] key) {
+        return unwrapped(read(db.internalKey(key)).thenApply(v -> ReplicatedDBImpl.versioned(v, b -> b)));
+    }
+
+    @Override
+    public CompletionStage<io.quarkiverse.level2pc.Versioned<String>> getVersioned(String key) {
+        return unwrapped(read(db.internalKey(ReplicatedDBImpl.utf8(key, "key")))
+                .thenApply(v -> ReplicatedDBImpl.versioned(v, ReplicatedDBImpl::text)));
+    }
+
     /** The committed value of {@code k} once the node is open and may read (quorum mode: holds its lease). */
     private CompletableFuture<Versioned> read(Bytes k) {
         refuseInTransaction();
-        return node.openAsync().thenCompose(n -> n.readiness().awaitReadable().thenCompose(ready -> n.reads().readAsync(k)));
+        return node.openAsync().thenCompose(n -> Conditionals.readAsync(n, k));
     }
 
     private static String text(Versioned v) {
@@ -70,6 +84,41 @@ final class AsyncReplicatedDBImpl implements AsyncReplicatedDB {
     @Override
     public CompletionStage<Void> delete(String key) {
         return delete(ReplicatedDBImpl.utf8(key, "key"));
+    }
+
+    @Override
+    public CompletionStage<Boolean> putIfAbsent(byte[] key, byte[] value) {
+        return conditional(db.internalKey(key), Conditionals.absent(), ReplicatedDBImpl.checkValue(value));
+    }
+
+    @Override
+    public CompletionStage<Boolean> putIfAbsent(String key, String value) {
+        return putIfAbsent(ReplicatedDBImpl.utf8(key, "key"), ReplicatedDBImpl.utf8(value, "value"));
+    }
+
+    @Override
+    public CompletionStage<Boolean> replace(byte[] key, String expectedVersion, byte[] value) {
+        return conditional(db.internalKey(key), Conditionals.is(expectedVersion), ReplicatedDBImpl.checkValue(value));
+    }
+
+    @Override
+    public CompletionStage<Boolean> replace(String key, String expectedVersion, String value) {
+        return replace(ReplicatedDBImpl.utf8(key, "key"), expectedVersion, ReplicatedDBImpl.utf8(value, "value"));
+    }
+
+    @Override
+    public CompletionStage<Boolean> delete(byte[] key, String expectedVersion) {
+        return conditional(db.internalKey(key), Conditionals.is(expectedVersion), null);
+    }
+
+    @Override
+    public CompletionStage<Boolean> delete(String key, String expectedVersion) {
+        return delete(ReplicatedDBImpl.utf8(key, "key"), expectedVersion);
+    }
+
+    private CompletionStage<Boolean> conditional(Bytes k, Predicate<Bytes> holds, byte[] value) {
+        refuseInTransaction();
+        return unwrapped(node.openAsync().thenCompose(n -> conditionals.standalone(n, k, holds, value)));
     }
 
     @Override

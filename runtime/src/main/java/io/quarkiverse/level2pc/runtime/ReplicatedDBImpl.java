@@ -2,19 +2,18 @@ package io.quarkiverse.level2pc.runtime;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.Iterator;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -27,21 +26,20 @@ import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.ReplicatedDB;
+import io.quarkiverse.level2pc.Scan;
+import io.quarkiverse.level2pc.Versioned;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
-import io.quarkiverse.level2pc.core.Versioned;
-import io.quarkiverse.level2pc.jta.TxContext;
 import io.quarkiverse.level2pc.jta.TxEnlistment;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
-import io.quarkiverse.level2pc.storage.NodeStore;
 import io.quarkus.arc.Arc;
 import io.vertx.core.Context;
 
 /**
  * {@link ReplicatedDB} for one named database. Inside a JTA transaction it works through the
- * transaction's {@link TxContext}; outside one every write is a transaction of its own, coordinated by
+ * transaction's {@link io.quarkiverse.level2pc.jta.TxContext}; outside one every write is a transaction of its own, coordinated by
  * this node (no JTA transaction is started for it).
  */
 public final class ReplicatedDBImpl implements ReplicatedDB {
@@ -51,12 +49,16 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     private final Level2pcNode node;
     private volatile ObjectMapper mapper;
     private final AsyncReplicatedDBImpl async;
+    private final Conditionals conditionals;
+    private final Scans scans;
 
     public ReplicatedDBImpl(String name, Level2pcNode node) {
         this.name = Objects.requireNonNull(name, "name is null");
         this.prefix = KeySpace.dbPrefix(name);
         this.node = node;
-        this.async = new AsyncReplicatedDBImpl(this, node);
+        this.conditionals = new Conditionals(node);
+        this.scans = new Scans(this, node, prefix);
+        this.async = new AsyncReplicatedDBImpl(this, node, conditionals);
     }
 
     @Override
@@ -75,21 +77,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     public byte[] get(byte[] key) {
         Bytes k = internalKey(key);
         refuseOnEventLoop("get");
-        TxEnlistment tx = node.enlistment();
-        if (!tx.inTransaction()) {
-            Versioned v = node.awaitReadable().reads().read(k);
-            return v == null ? null : v.value();
-        }
-        TxContext ctx = tx.current();
-        TxContext.Local local = ctx.lookup(k);
-        if (local instanceof TxContext.Written w) {
-            return w.value() == null ? null : w.value().clone();
-        }
-        if (local instanceof TxContext.Cached c) {
-            return c.value() == null ? null : c.value().clone();
-        }
-        Versioned v = node.awaitReadable().reads().read(k);
-        ctx.recordRead(k, v);
+        io.quarkiverse.level2pc.core.Versioned v = conditionals.read(k);
         return v == null ? null : v.value();
     }
 
@@ -104,6 +92,106 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         Objects.requireNonNull(type, "type is null");
         byte[] v = get(utf8(key, "key"));
         return v == null ? null : fromJson(v, type, key);
+    }
+
+    @Override
+    public Versioned<byte[]> getVersioned(byte[] key) {
+        Bytes k = internalKey(key);
+        refuseOnEventLoop("getVersioned");
+        return versioned(conditionals.read(k), v -> v);
+    }
+
+    @Override
+    public Versioned<String> getVersioned(String key) {
+        return versioned(getVersioned(utf8(key, "key")), ReplicatedDBImpl::text);
+    }
+
+    @Override
+    public <T> Versioned<T> getVersioned(String key, Class<T> type) {
+        Objects.requireNonNull(type, "type is null");
+        return versioned(getVersioned(utf8(key, "key")), v -> fromJson(v, type, key));
+    }
+
+    @Override
+    public boolean exists(byte[] key) {
+        return get(key) != null;
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return get(utf8(key, "key")) != null;
+    }
+
+    @Override
+    public Map<String, String> getAll(Collection<String> keys) {
+        Objects.requireNonNull(keys, "keys is null");
+        Map<String, String> found = new LinkedHashMap<>();
+        for (String key : List.copyOf(keys)) {
+            String v = get(key);
+            if (v != null) {
+                found.put(key, v);
+            }
+        }
+        return found;
+    }
+
+    static <A, B> Versioned<B> versioned(Versioned<A> v, Function<A, B> convert) {
+        return v == null ? null : new Versioned<>(convert.apply(v.value()), v.version());
+    }
+
+    static <B> Versioned<B> versioned(io.quarkiverse.level2pc.core.Versioned v, Function<byte[], B> convert) {
+        return v == null ? null : new Versioned<>(convert.apply(v.value()), Versions.encode(v.version()));
+    }
+
+    static String text(byte[] utf8) {
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+
+    // ---- conditional writes ------------------------------------------------------------------
+
+    @Override
+    public boolean putIfAbsent(byte[] key, byte[] value) {
+        return conditional(internalKey(key), Conditionals.absent(), checkValue(value));
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, String value) {
+        return putIfAbsent(utf8(key, "key"), utf8(value, "value"));
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, Object value) {
+        return putIfAbsent(utf8(key, "key"), toJson(value));
+    }
+
+    @Override
+    public boolean replace(byte[] key, String expectedVersion, byte[] value) {
+        return conditional(internalKey(key), Conditionals.is(expectedVersion), checkValue(value));
+    }
+
+    @Override
+    public boolean replace(String key, String expectedVersion, String value) {
+        return replace(utf8(key, "key"), expectedVersion, utf8(value, "value"));
+    }
+
+    @Override
+    public boolean replace(String key, String expectedVersion, Object value) {
+        return replace(utf8(key, "key"), expectedVersion, toJson(value));
+    }
+
+    @Override
+    public boolean delete(byte[] key, String expectedVersion) {
+        return conditional(internalKey(key), Conditionals.is(expectedVersion), null);
+    }
+
+    @Override
+    public boolean delete(String key, String expectedVersion) {
+        return delete(utf8(key, "key"), expectedVersion);
+    }
+
+    private boolean conditional(Bytes k, Predicate<Bytes> holds, byte[] value) {
+        refuseOnEventLoop("putIfAbsent/replace/delete");
+        return conditionals.write(k, holds, value);
     }
 
     // ---- writes ------------------------------------------------------------------------------
@@ -212,123 +300,41 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
 
     @Override
     public KeyValueIterator scan(Range range) {
+        return scan(range, Scan.forward());
+    }
+
+    @Override
+    public KeyValueIterator scan(Range range, Scan scan) {
         Objects.requireNonNull(range, "range is null");
+        Objects.requireNonNull(scan, "scan is null");
         refuseOnEventLoop("scan");
-        byte[] from = range.from();
-        byte[] to = range.to();
-        Bytes lo = KeySpace.dataKey(prefix, from == null ? new byte[0] : from);
-        byte[] hi = to == null ? Range.endOfPrefix(prefix.unsafeArray()) : KeySpace.dataKey(prefix, to).unsafeArray();
-        TxEnlistment tx = node.enlistment();
-        NavigableMap<Bytes, byte[]> overlay = tx.inTransaction()
-                ? tx.current().writesIn(lo, hi == null ? null : Bytes.wrap(hi))
-                : Collections.emptyNavigableMap();
-        Node n = node.awaitReadable();
-        // Like a get: a committed write whose commit has not reached this node yet (its keys are held by a
-        // prepared branch) must be waited for, or the scan could miss a write acknowledged before it.
-        Futures.join(n.reads().awaitRangeUnlocked(lo, hi == null ? null : Bytes.wrap(hi)));
-        NodeStore.Cursor cursor = n.local().store().scan(lo.unsafeArray(), hi);
-        return new MergingIterator(cursor, overlay.entrySet().iterator());
+        return scans.scan(range, scan);
     }
 
     @Override
     public Stream<KeyValue> stream(Range range) {
-        KeyValueIterator it = scan(range);
+        return stream(range, Scan.forward());
+    }
+
+    @Override
+    public Stream<KeyValue> stream(Range range, Scan scan) {
+        KeyValueIterator it = scan(range, scan);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
                 .onClose(it::close);
     }
 
-    /** Merges committed entries with the transaction's own writes (which win; a null deletes). */
-    private final class MergingIterator implements KeyValueIterator {
-        private final NodeStore.Cursor committed;
-        private final Iterator<Map.Entry<Bytes, byte[]>> own;
-        private NodeStore.Entry c;
-        private Map.Entry<Bytes, byte[]> o;
-        private KeyValue next;
-
-        MergingIterator(NodeStore.Cursor committed, Iterator<Map.Entry<Bytes, byte[]>> own) {
-            this.committed = committed;
-            this.own = own;
-            advanceCommitted();
-            advanceOwn();
-        }
-
-        private void advanceCommitted() {
-            c = committed.hasNext() ? committed.next() : null;
-        }
-
-        private void advanceOwn() {
-            o = own.hasNext() ? own.next() : null;
-        }
-
-        @Override
-        public boolean hasNext() {
-            while (next == null && (c != null || o != null)) {
-                int cmp = c == null ? 1 : o == null ? -1 : Arrays.compareUnsigned(c.key(), o.getKey().unsafeArray());
-                if (cmp < 0) {
-                    next = entry(c.key(), c.value().value());
-                    advanceCommitted();
-                } else {
-                    if (cmp == 0) {
-                        advanceCommitted();
-                    }
-                    byte[] v = o.getValue();
-                    if (v != null) {
-                        next = entry(o.getKey().unsafeArray(), v.clone());
-                    }
-                    advanceOwn();
-                }
-            }
-            return next != null;
-        }
-
-        @Override
-        public KeyValue next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            KeyValue kv = next;
-            next = null;
-            return kv;
-        }
-
-        @Override
-        public void close() {
-            committed.close();
-        }
-
-        private KeyValue entry(byte[] internalKey, byte[] value) {
-            return new Entry(KeySpace.userKey(prefix, internalKey), value);
-        }
+    @Override
+    public long count(Range range) {
+        Objects.requireNonNull(range, "range is null");
+        refuseOnEventLoop("count");
+        return scans.count(range);
     }
 
-    private final class Entry implements KeyValue {
-        private final byte[] key;
-        private final byte[] value;
-
-        Entry(byte[] key, byte[] value) {
-            this.key = key;
-            this.value = value;
-        }
-
-        @Override
-        public byte[] key() {
-            return key.clone();
-        }
-
-        @Override
-        public byte[] value() {
-            return value.clone();
-        }
-
-        @Override
-        public <T> T valueAs(Class<T> type) {
-            return fromJson(value, type, keyAsString());
-        }
-
-        @Override
-        public String toString() {
-            return keyAsString() + "=" + valueAsString();
-        }
+    @Override
+    public long deleteRange(Range range) {
+        Objects.requireNonNull(range, "range is null");
+        refuseOnEventLoop("deleteRange");
+        return scans.deleteRange(range);
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -337,7 +343,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
      * The blocking methods wait for the node (a commit, a lock, the cluster): on a Vert.x event loop that would
      * stall every request the loop serves, so they refuse at once and name the alternative.
      */
-    private static void refuseOnEventLoop(String call) {
+    static void refuseOnEventLoop(String call) {
         if (Context.isOnEventLoopThread()) {
             throw new IllegalStateException("ReplicatedDB." + call + " blocks its thread, and this is a Vert.x event loop ("
                     + Thread.currentThread().getName() + "): use db.async() (CompletionStage; Mutiny:"
@@ -378,7 +384,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         return m;
     }
 
-    private byte[] toJson(Object value) {
+    byte[] toJson(Object value) {
         Objects.requireNonNull(value, "value is null (use delete to remove a key)");
         try {
             return mapper().writeValueAsBytes(value);
@@ -387,7 +393,7 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         }
     }
 
-    private <T> T fromJson(byte[] value, Class<T> type, String key) {
+    <T> T fromJson(byte[] value, Class<T> type, String key) {
         try {
             return mapper().readValue(value, type);
         } catch (IOException e) {
