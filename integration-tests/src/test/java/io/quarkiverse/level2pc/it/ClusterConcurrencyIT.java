@@ -325,6 +325,58 @@ class ClusterConcurrencyIT {
         assertNothingInDoubt();
     }
 
+    // ---- (c) compare-and-set through every node -------------------------------------------------
+
+    @Test
+    void compareAndSetIncrementsThroughEveryNodeLoseNothing() throws Exception {
+        String key = "cas" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(DemoClient.put(cluster.node(0), key, "0").status()).isEqualTo(204);
+        int incrementsPerThread = 10;
+        AtomicInteger succeeded = new AtomicInteger();
+        Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
+        List<Runnable> clients = new ArrayList<>();
+        for (NodeProcess node : cluster.nodes()) {
+            for (int t = 0; t < THREADS_PER_NODE; t++) {
+                clients.add(() -> {
+                    try {
+                        for (int done = 0; done < incrementsPerThread;) {
+                            DemoClient.Tagged current = DemoClient.readTagged(node, key);
+                            long next = Long.parseLong(current.value()) + 1;
+                            Reply reply = DemoClient.putIfMatch(node, key, String.valueOf(next), current.etag());
+                            statuses.computeIfAbsent(reply.status(), s -> new AtomicInteger()).incrementAndGet();
+                            switch (reply.status()) {
+                                case 204 -> {
+                                    succeeded.incrementAndGet();
+                                    done++;
+                                }
+                                case 412, 409, 503 -> {
+                                    // lost the race (or a conflict, a lock wait): no effect, read again
+                                }
+                                default -> {
+                                    unexpected.add("PUT If-Match on " + node.name + ": " + reply);
+                                    return;
+                                }
+                            }
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        unexpected.add(node.name + ": " + e);
+                    }
+                });
+            }
+        }
+        runAll(clients);
+        System.out.println("compare-and-set statuses: " + statuses);
+        assertThat(unexpected).isEmpty();
+        assertThat(succeeded.get()).isEqualTo(cluster.size() * THREADS_PER_NODE * incrementsPerThread);
+        for (NodeProcess n : cluster.nodes()) {
+            assertThat(DemoClient.read(n, key).body()).as("the counter on %s: every 204 counted exactly once", n.name)
+                    .isEqualTo(String.valueOf(succeeded.get()));
+        }
+        assertThat(statuses.getOrDefault(412, new AtomicInteger()).get()).as("clients on different nodes raced").isPositive();
+        assertNothingInDoubt();
+    }
+
     // ---- shared -------------------------------------------------------------------------------
 
     /** Runs every client on its own thread, all released at once, and fails on any client exception. */

@@ -107,6 +107,28 @@ final class DemoClient {
         return get(node, "/kv/" + key);
     }
 
+    /** A value with its {@code ETag}, as {@code GET /kv/{key}} answers it; {@code null} for 404. */
+    record Tagged(String value, String etag) {
+    }
+
+    static Tagged readTagged(NodeProcess node, String key) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(node.uri("/kv/" + key)).timeout(TIMEOUT).GET().build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        if (r.statusCode() == 404) {
+            return null;
+        }
+        if (r.statusCode() != 200) {
+            throw new IOException("GET /kv/" + key + " on " + node.name + ": " + r.statusCode() + " " + r.body());
+        }
+        return new Tagged(r.body(), r.headers().firstValue("ETag").orElseThrow());
+    }
+
+    /** {@code PUT /kv/{key}} with {@code If-Match: etag}. */
+    static Reply putIfMatch(NodeProcess node, String key, String value, String etag) throws IOException, InterruptedException {
+        return send(node.uri("/kv/" + key), "PUT", value.getBytes(StandardCharsets.UTF_8), "text/plain", Map.of("If-Match", etag),
+                TIMEOUT);
+    }
+
     static Reply delete(NodeProcess node, String key) throws IOException, InterruptedException {
         return send(node, "DELETE", "/kv/" + key, null, null, TIMEOUT);
     }
