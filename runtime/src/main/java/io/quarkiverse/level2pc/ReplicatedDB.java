@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import io.smallrye.mutiny.Multi;
+
 /**
  * A replicated, transactional key-value database backed by the node's embedded LevelDB.
  *
@@ -158,6 +160,18 @@ public interface ReplicatedDB {
      * (pagination: pass the last key of a page to {@link Scan#after} for the next).
      */
     KeyValueIterator scan(Range range, Scan scan);
+
+    /**
+     * The committed changes of keys in {@code range} that this node applies from the subscription on: puts and
+     * deletes, made through any node, each once, in the order this node applied them (for one key, the order of
+     * the commits), never one that did not commit. Nothing is replayed from before the subscription: to start
+     * from a consistent state, subscribe, then scan, and skip changes whose version the scan already showed.
+     * <p>
+     * Delivered on Mutiny's worker pool. A subscriber that falls more than 10,000 changes behind fails with
+     * Mutiny's {@code BackPressureFailure} (subscribe again, and scan to catch up). The stream completes when the
+     * node stops. The same changes are fired as CDI events, see {@link Change}.
+     */
+    Multi<Change> changes(Range range);
 
     /** How many keys {@code range} holds, as a {@link #scan(Range)} of it would return. */
     long count(Range range);

@@ -13,9 +13,11 @@ import java.util.concurrent.TimeUnit;
 
 import javax.transaction.xa.XAResource;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.spi.BeanManager;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
@@ -30,8 +32,10 @@ import org.jboss.tm.XAResourceRecoveryRegistry;
 import com.arjuna.ats.arjuna.common.arjPropertyManager;
 import com.arjuna.ats.arjuna.common.recoveryPropertyManager;
 
+import io.quarkiverse.level2pc.Change;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.NotReadyException;
+import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.jta.Cluster;
 import io.quarkiverse.level2pc.jta.NarayanaLog;
 import io.quarkiverse.level2pc.jta.RecoveryResource;
@@ -47,6 +51,7 @@ import io.quarkiverse.level2pc.transport.PeerEndpoint;
 import io.quarkiverse.level2pc.transport.PeerTransport;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
 
 /**
  * The node's lifecycle in the application: validates the configuration, opens the store at startup
@@ -74,6 +79,8 @@ public class Level2pcNode implements Cluster {
     Event<Object> events;
     @Inject
     PeerTransport transport;
+    @Inject
+    BeanManager beans;
 
     /** Completed with the node once startup opened it (blocking and non-blocking callers wait on it). */
     private final CompletableFuture<Node> openedAsync = new CompletableFuture<>();
@@ -88,6 +95,12 @@ public class Level2pcNode implements Cluster {
     private final ExecutorService peerExecutor = Executors.newCachedThreadPool(daemon("level-2pc-peer-call"));
     /** Lifecycle events are fired here, in order, never on an event loop (observers may block). */
     private final ExecutorService eventExecutor = Executors.newSingleThreadExecutor(daemon("level-2pc-events"));
+    private ChangeFeed changeFeed;
+
+    @PostConstruct
+    void init() {
+        changeFeed = new ChangeFeed(events.select(Change.class), beans);
+    }
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
         ConflictLogFilter.install();
@@ -119,6 +132,7 @@ public class Level2pcNode implements Cluster {
         NarayanaLog narayana = new NarayanaLog(config.nodeName());
         try {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
+            store.onApplied(changeFeed);
             node = NodeAssembly.assemble(settings(), store, new PeerClient(transport, config.nodeName(), peerExecutor), endpoint,
                     scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> events.fire(e)));
         } catch (UncheckedIOException e) {
@@ -164,6 +178,7 @@ public class Level2pcNode implements Cluster {
             recoveryRegistry.removeXAResourceRecovery(recovery);
         }
         n.close();
+        changeFeed.close();
         scheduler.close();
         peerExecutor.shutdown();
         eventExecutor.shutdown();
@@ -176,6 +191,11 @@ public class Level2pcNode implements Cluster {
     }
 
     // ---- what the glue needs ----------------------------------------------------------------
+
+    /** The changes of internal keys {@code [from, to)} this node applies from the subscription on (see {@link ChangeFeed}). */
+    Multi<Change> changes(Bytes from, Bytes to) {
+        return changeFeed.subscribe(from, to);
+    }
 
     /**
      * The node once it is open, without blocking: completes at once if it is, else when startup opens it, or

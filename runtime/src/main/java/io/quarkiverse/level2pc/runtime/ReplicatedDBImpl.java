@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.level2pc.AsyncReplicatedDB;
 import io.quarkiverse.level2pc.Batch;
+import io.quarkiverse.level2pc.Change;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
@@ -35,6 +36,7 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkus.arc.Arc;
+import io.smallrye.mutiny.Multi;
 import io.vertx.core.Context;
 
 /**
@@ -321,6 +323,12 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         KeyValueIterator it = scan(range, scan);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
                 .onClose(it::close);
+    }
+
+    @Override
+    public Multi<Change> changes(Range range) {
+        Objects.requireNonNull(range, "range is null");
+        return scans.changes(range);
     }
 
     @Override

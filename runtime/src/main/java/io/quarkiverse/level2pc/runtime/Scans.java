@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.quarkiverse.level2pc.Change;
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Range;
@@ -24,6 +25,7 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.NodeStore;
+import io.smallrye.mutiny.Multi;
 
 /**
  * The range operations of one {@link ReplicatedDBImpl}: scans (with direction, limit and start key), counts and
@@ -140,6 +142,11 @@ final class Scans {
         public void close() {
             it.close();
         }
+    }
+
+    Multi<Change> changes(Range range) {
+        Bounds b = bounds(range, Scan.forward());
+        return node.changes(b.lo(), b.hi());
     }
 
     long count(Range range) {

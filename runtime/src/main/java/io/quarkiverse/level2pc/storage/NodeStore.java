@@ -21,8 +21,11 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+
+import org.jboss.logging.Logger;
 
 import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.codec.Codec;
@@ -47,6 +50,8 @@ import io.quarkiverse.level2pc.core.Versioned;
  * it is acknowledged. Thread-safe; the caller orders writes of the same keys (it holds their locks).
  */
 public final class NodeStore implements Closeable {
+
+    private static final Logger LOG = Logger.getLogger(NodeStore.class);
 
     private static final String NODE_NAME = "node-name";
     private static final String FORMAT = "format";
@@ -197,6 +202,7 @@ public final class NodeStore implements Closeable {
         boolean quorum = work.isQuorum();
         byte[] deletedAt = quorum ? tombstoneValue(version, clock.getAsLong()) : null;
         WriteOps ops = new WriteOps();
+        List<Applied> applied = new ArrayList<>(work.writes().size());
         if (decision != null && !decision.isSettled()) {
             ops.put(decisionKey(decision.gtrid()), Codec.encodeDecision(decision));
         }
@@ -207,6 +213,7 @@ public final class NodeStore implements Closeable {
                 continue;
             }
             byte[] key = w.getKey().unsafeArray();
+            applied.add(new Applied(w.getKey(), w.getValue(), version));
             if (w.getValue() == null) {
                 ops.delete(key);
                 if (quorum) {
@@ -228,7 +235,38 @@ public final class NodeStore implements Closeable {
         if (deleteRecord) {
             ops.delete(prepareKey(id));
         }
-        return store.write(ops, true);
+        return written(store.write(ops, true), applied);
+    }
+
+    // ---- what was applied ---------------------------------------------------------------------
+
+    /** A data key's new state once a commit or a catch-up is durable: its value ({@code null}: deleted) and version. */
+    public record Applied(Bytes key, byte[] value, Bytes version) {
+    }
+
+    private volatile Consumer<List<Applied>> onApplied;
+
+    /**
+     * Tells {@code listener} of the data keys of every commit and catch-up once it is durable and visible, before
+     * the write's future completes (so before the branch's locks are released: the changes of one key arrive in
+     * the order they were applied). Called on the thread that completed the write; it must be quick and not throw.
+     */
+    public void onApplied(Consumer<List<Applied>> listener) {
+        this.onApplied = listener;
+    }
+
+    private CompletableFuture<Void> written(CompletableFuture<Void> write, List<Applied> applied) {
+        Consumer<List<Applied>> listener = onApplied;
+        if (listener == null || applied.isEmpty()) {
+            return write;
+        }
+        return write.thenRun(() -> {
+            try {
+                listener.accept(applied);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "A listener of applied changes failed (the changes are committed): %s", e);
+            }
+        });
     }
 
     /** Every prepare record on disk, in key order. */
@@ -339,8 +377,10 @@ public final class NodeStore implements Closeable {
     public CompletableFuture<Void> applyCatchUp(List<KeyState> newer, List<PrepareRecord> adopted) {
         long now = clock.getAsLong();
         WriteOps ops = new WriteOps();
+        List<Applied> applied = new ArrayList<>(newer.size());
         for (KeyState k : newer) {
             byte[] key = k.key().unsafeArray();
+            applied.add(new Applied(k.key(), k.value(), k.version()));
             if (k.value() == null) {
                 ops.delete(key);
                 ops.put(tombstoneKey(key), tombstoneValue(k.version(), now));
@@ -352,7 +392,7 @@ public final class NodeStore implements Closeable {
         for (PrepareRecord r : adopted) {
             ops.put(prepareKey(r.branch()), Codec.encodePrepare(r.branch(), r.work()));
         }
-        return store.write(ops, true);
+        return written(store.write(ops, true), applied);
     }
 
     /**
