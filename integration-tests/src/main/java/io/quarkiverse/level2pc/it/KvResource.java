@@ -18,15 +18,22 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Range;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.Scan;
+import io.smallrye.mutiny.Multi;
 
 /** The key-value part of the demo app's HTTP contract. */
 @Path("/kv")
@@ -38,6 +45,8 @@ public class KvResource {
 
     @Inject
     ReplicatedDB db;
+    @Inject
+    ObjectMapper json;
 
     // Single-key operations use the non-blocking API: they run on the event loop that received the request,
     // without a hand-off to a worker thread (each write is its own replicated transaction either way).
@@ -172,6 +181,31 @@ public class KvResource {
             return true;
         }
         throw new BadRequest("bad " + name, name + " must be true or false, got '" + param + "'");
+    }
+
+    /**
+     * Server-Sent Events: one event per committed change under the prefix that this node applies from now on,
+     * written through any node: {@code event: put} or {@code event: del}, {@code data: {"key":..,"value":..,
+     * "version":..}} ({@code value} only for {@code put}; {@code version} the {@code ETag} a read gives). A client
+     * that falls more than 10,000 changes behind is disconnected; the stream ends when the node stops.
+     */
+    @GET
+    @Path("changes")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public Multi<OutboundSseEvent> changes(@QueryParam("prefix") String prefix, @Context Sse sse) {
+        return db.changes(prefix == null ? Range.all() : Range.prefix(prefix)).map(c -> {
+            Map<String, String> data = new LinkedHashMap<>();
+            data.put("key", c.keyAsString());
+            if (!c.isDelete()) {
+                data.put("value", c.valueAsString());
+            }
+            data.put("version", c.version());
+            try {
+                return sse.newEventBuilder().name(c.isDelete() ? "del" : "put").data(json.writeValueAsString(data)).build();
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot encode " + c, e);
+            }
+        });
     }
 
     /** Deletes every key with the prefix in one transaction: 200 {@code {"deleted":N}}. */
