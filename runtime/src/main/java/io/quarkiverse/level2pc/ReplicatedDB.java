@@ -3,7 +3,10 @@ package io.quarkiverse.level2pc;
 import java.util.Collection;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
+
+import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.smallrye.mutiny.Multi;
 
@@ -65,8 +68,14 @@ public interface ReplicatedDB {
     /** The UTF-8 value of {@code key}, or {@code null} if absent. */
     String get(String key);
 
-    /** The JSON value of {@code key} decoded as {@code type}, or {@code null} if absent. */
+    /**
+     * The JSON value of {@code key} decoded as {@code type}, or {@code null} if absent. {@code String.class} gives
+     * the value's UTF-8 text as it is (what {@link #put(String, String)} stored), not a JSON string.
+     */
     <T> T get(String key, Class<T> type);
+
+    /** The JSON value of {@code key} decoded as a generic type ({@code new TypeReference<List<Order>>() { }}), or {@code null}. */
+    <T> T get(String key, TypeReference<T> type);
 
     /**
      * The value of {@code key} with its version, or {@code null} if absent. Inside a transaction a value it wrote
@@ -97,7 +106,7 @@ public interface ReplicatedDB {
     /** Stores {@code value} as UTF-8. */
     void put(String key, String value);
 
-    /** Stores {@code value} encoded as JSON. */
+    /** Stores {@code value} encoded as JSON (a {@code String} as its UTF-8 text, as {@link #put(String, String)}). */
     void put(String key, Object value);
 
     /** Removes {@code key}; removing an absent key is not an error. */
@@ -186,6 +195,35 @@ public interface ReplicatedDB {
      * @return how many keys it deleted
      */
     long deleteRange(Range range);
+
+    /**
+     * A view of this database whose values are all of one type, as JSON: {@code db.typed(Account.class).get("ann")}.
+     */
+    <T> TypedDB<T> typed(Class<T> type);
+
+    /** {@link #typed(Class)} for a generic type: {@code db.typed(new TypeReference<List<Order>>() { })}. */
+    <T> TypedDB<T> typed(TypeReference<T> type);
+
+    /** A typed view whose values {@code codec} encodes (for applications that do not want JSON). */
+    <T> TypedDB<T> typed(ValueCodec<T> codec);
+
+    /**
+     * Runs {@code work} in a JTA transaction of its own and commits it; if it fails with a retryable
+     * {@link Level2pcException} ({@link Level2pcException#isRetryable()}: a conflict, a lock wait, a node not ready),
+     * anywhere in the cause chain, runs it again in a new transaction after a jittered exponential back-off, up to
+     * 10 attempts within {@code quarkus.level-2pc.lock-wait-timeout}; then throws the last failure. Any other
+     * failure is thrown at once. {@code work} must be safe to run more than once (its only effects the transaction's).
+     *
+     * @return what the committed attempt of {@code work} returned
+     * @throws IllegalStateException if the calling thread already has a transaction (a part of it cannot be retried)
+     */
+    <T> T transaction(Supplier<T> work);
+
+    /** {@link #transaction(Supplier)} for work without a result. */
+    void transaction(Runnable work);
+
+    /** The Mutiny ({@code Uni}/{@code Multi}) operations of this database. */
+    ReactiveReplicatedDB reactive();
 
     /**
      * The non-blocking operations of this database, for code that must not block (event loops, reactive

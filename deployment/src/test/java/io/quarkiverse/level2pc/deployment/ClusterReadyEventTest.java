@@ -2,12 +2,15 @@ package io.quarkiverse.level2pc.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Singleton;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,7 +22,7 @@ import io.quarkus.test.QuarkusUnitTest;
 
 /**
  * An application observer of {@link ClusterReady} is called exactly once, with the node's name and no
- * branch in doubt, and the node is usable when it is; {@link ClusterNotReady} is observed once at
+ * branch in doubt, and the node is usable when it is; an {@code @ObservesAsync} observer receives it too; {@link ClusterNotReady} is observed once at
  * shutdown.
  */
 public class ClusterReadyEventTest {
@@ -44,6 +47,11 @@ public class ClusterReadyEventTest {
     public static class ReadyObserver {
         static final List<ClusterReady> EVENTS = new CopyOnWriteArrayList<>();
         static final List<String> VALUES_SEEN = new CopyOnWriteArrayList<>();
+        static final List<ClusterReady> ASYNC_EVENTS = new CopyOnWriteArrayList<>();
+
+        void onReadyAsync(@ObservesAsync ClusterReady event) {
+            ASYNC_EVENTS.add(event);
+        }
 
         void onReady(@Observes ClusterReady event) {
             EVENTS.add(event);
@@ -63,5 +71,7 @@ public class ClusterReadyEventTest {
     void observedOnceWithTheNodeName() {
         assertThat(ReadyObserver.EVENTS).containsExactly(new ClusterReady("event-node", 0));
         assertThat(ReadyObserver.VALUES_SEEN).containsExactly("yes");
+        Awaitility.await("the @ObservesAsync observer").atMost(Duration.ofSeconds(10))
+                .until(() -> ReadyObserver.ASYNC_EVENTS.equals(List.of(new ClusterReady("event-node", 0))));
     }
 }

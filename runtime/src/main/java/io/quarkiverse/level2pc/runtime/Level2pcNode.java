@@ -134,7 +134,10 @@ public class Level2pcNode implements Cluster {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
             store.onApplied(changeFeed);
             node = NodeAssembly.assemble(settings(), store, new PeerClient(transport, config.nodeName(), peerExecutor), endpoint,
-                    scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> events.fire(e)));
+                    scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> {
+                        events.fire(e);
+                        events.fireAsync(e);
+                    }));
         } catch (UncheckedIOException e) {
             failure = e.getMessage() + " (quarkus.level-2pc.path=" + config.path() + "; is another process using this directory?)";
             throw new Level2pcException(failure, e);

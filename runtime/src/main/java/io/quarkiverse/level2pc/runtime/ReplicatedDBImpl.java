@@ -1,6 +1,5 @@
 package io.quarkiverse.level2pc.runtime;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -14,10 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.quarkiverse.level2pc.AsyncReplicatedDB;
 import io.quarkiverse.level2pc.Batch;
@@ -26,8 +26,11 @@ import io.quarkiverse.level2pc.KeyValue;
 import io.quarkiverse.level2pc.KeyValueIterator;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.Range;
+import io.quarkiverse.level2pc.ReactiveReplicatedDB;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.Scan;
+import io.quarkiverse.level2pc.TypedDB;
+import io.quarkiverse.level2pc.ValueCodec;
 import io.quarkiverse.level2pc.Versioned;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
@@ -35,7 +38,6 @@ import io.quarkiverse.level2pc.jta.TxEnlistment;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.storage.KeySpace;
-import io.quarkus.arc.Arc;
 import io.smallrye.mutiny.Multi;
 import io.vertx.core.Context;
 
@@ -49,7 +51,8 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     private final String name;
     private final Bytes prefix;
     private final Level2pcNode node;
-    private volatile ObjectMapper mapper;
+    private final JsonValues json;
+    private final ReactiveReplicatedDB reactive;
     private final AsyncReplicatedDBImpl async;
     private final Conditionals conditionals;
     private final Scans scans;
@@ -61,6 +64,8 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         this.conditionals = new Conditionals(node);
         this.scans = new Scans(this, node, prefix);
         this.async = new AsyncReplicatedDBImpl(this, node, conditionals);
+        this.json = new JsonValues(name);
+        this.reactive = new ReactiveReplicatedDBImpl(this, async);
     }
 
     @Override
@@ -354,8 +359,8 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
     static void refuseOnEventLoop(String call) {
         if (Context.isOnEventLoopThread()) {
             throw new IllegalStateException("ReplicatedDB." + call + " blocks its thread, and this is a Vert.x event loop ("
-                    + Thread.currentThread().getName() + "): use db.async() (CompletionStage; Mutiny:"
-                    + " Uni.createFrom().completionStage(...)), or run this code on a worker thread (@Blocking)");
+                    + Thread.currentThread().getName() + "): use db.reactive() (Mutiny Uni) or db.async() (CompletionStage),"
+                    + " or run this code on a worker thread (@Blocking)");
         }
     }
 
@@ -383,31 +388,57 @@ public final class ReplicatedDBImpl implements ReplicatedDB {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private ObjectMapper mapper() {
-        ObjectMapper m = mapper;
-        if (m == null) {
-            m = Arc.container().instance(ObjectMapper.class).get();
-            mapper = m;
-        }
-        return m;
-    }
-
     byte[] toJson(Object value) {
-        Objects.requireNonNull(value, "value is null (use delete to remove a key)");
-        try {
-            return mapper().writeValueAsBytes(value);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot encode " + value.getClass().getName() + " as JSON: " + e.getMessage(), e);
-        }
+        return json.encode(value);
     }
 
     <T> T fromJson(byte[] value, Class<T> type, String key) {
-        try {
-            return mapper().readValue(value, type);
-        } catch (IOException e) {
-            throw new Level2pcException("the value of key '" + key + "' in database " + name + " is not JSON for "
-                    + type.getName() + ": " + e.getMessage(), e);
-        }
+        return json.decode(value, type, key);
+    }
+
+    // ---- typed views, retries, Mutiny --------------------------------------------------------
+
+    @Override
+    public <T> T get(String key, TypeReference<T> type) {
+        Objects.requireNonNull(type, "type is null");
+        byte[] v = get(utf8(key, "key"));
+        return v == null ? null : json.decode(v, type.getType(), key);
+    }
+
+    @Override
+    public <T> TypedDB<T> typed(Class<T> type) {
+        return new TypedDBImpl<>(this, json.codec(Objects.requireNonNull(type, "type is null")));
+    }
+
+    @Override
+    public <T> TypedDB<T> typed(TypeReference<T> type) {
+        return new TypedDBImpl<>(this, json.codec(Objects.requireNonNull(type, "type is null").getType()));
+    }
+
+    @Override
+    public <T> TypedDB<T> typed(ValueCodec<T> codec) {
+        return new TypedDBImpl<>(this, codec);
+    }
+
+    @Override
+    public <T> T transaction(Supplier<T> work) {
+        Objects.requireNonNull(work, "work is null");
+        refuseOnEventLoop("transaction");
+        return Retries.run(work, node.config().lockWaitTimeout(), node.enlistment().inTransaction());
+    }
+
+    @Override
+    public void transaction(Runnable work) {
+        Objects.requireNonNull(work, "work is null");
+        transaction(() -> {
+            work.run();
+            return null;
+        });
+    }
+
+    @Override
+    public ReactiveReplicatedDB reactive() {
+        return reactive;
     }
 
     @Override
