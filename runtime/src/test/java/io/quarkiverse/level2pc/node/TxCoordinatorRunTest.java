@@ -181,4 +181,49 @@ class TxCoordinatorRunTest {
         assertThat(h.local.isWriteLocked(k("x"))).isFalse();
         assertThat(h.local.store().get(Bytes.utf8("x"))).isNull();
     }
+
+    // ---- runDerived: work derived afresh at every attempt (conditional writes) -----------------
+
+    @Test
+    void derivedWorkIsDerivedAgainAfterAConflictAndCanThenFindNothingToDo() {
+        AtomicInteger derivations = new AtomicInteger();
+        CompletableFuture<Boolean> result = h.coordinator.runDerived(priority -> {
+            int n = derivations.incrementAndGet();
+            // the first attempt finds the condition true, the second (after the conflict) false
+            return CompletableFuture.completedFuture(n == 1 ? work().readAbsent(k("x")).put("x", "1").build().withPriority(priority) : null);
+        }, TO_B, BOUND, BOUND);
+        assertThat(derivations).hasValue(1);
+        lastPrepare().fail(new ConflictException("b: key 'x' was changed"));
+
+        assertThat(result).as("a conflict of derived work is retried, though it read").isNotDone();
+        h.clock.advance(Duration.ofMillis(2));
+        assertThat(derivations).hasValue(2);
+        assertThat(result).isCompletedWithValue(false);
+        assertThat(prepares()).as("nothing to commit: no second transaction").isEqualTo(1);
+        assertThat(h.local.isWriteLocked(k("x"))).isFalse();
+    }
+
+    @Test
+    void derivedWorkThatHoldsCommitsWithTheFirstAttemptsPriority() {
+        List<Long> priorities = new java.util.ArrayList<>();
+        CompletableFuture<Boolean> result = h.coordinator.runDerived(priority -> {
+            priorities.add(priority);
+            return CompletableFuture.completedFuture(work().readAbsent(k("y")).put("y", "v").build().withPriority(priority));
+        }, TO_B, BOUND, BOUND);
+        lastPrepare().fail(new ConflictException("b: key 'y' is locked"));
+        h.clock.advance(Duration.ofMillis(2));
+        lastPrepare().answer(Vote.YES);
+
+        assertThat(result).isCompletedWithValue(true);
+        assertThat(priorities).hasSize(2).containsOnly(ManualScheduler.START_MILLIS);
+        assertThat(str(reads(h.local).read(k("y")))).isEqualTo("v");
+    }
+
+    @Test
+    void aFailureToDeriveIsTheResult() {
+        CompletableFuture<Boolean> result = h.coordinator.runDerived(
+                priority -> CompletableFuture.failedFuture(new IllegalStateException("read failed")), TO_B, BOUND, BOUND);
+        assertThat(failureOf(result)).isInstanceOf(IllegalStateException.class).hasMessage("read failed");
+        assertThat(prepares()).isZero();
+    }
 }
