@@ -201,7 +201,9 @@ public class KvResource {
             }
             data.put("version", c.version());
             try {
-                return sse.newEventBuilder().name(c.isDelete() ? "del" : "put").data(json.writeValueAsString(data)).build();
+                // Quarkus REST writes "event:" + name and "data:" + data; the leading space gives the usual
+                // "event: put" / "data: {...}" (an SSE parser drops one space after the colon either way).
+                return sse.newEventBuilder().name(c.isDelete() ? " del" : " put").data(" " + json.writeValueAsString(data)).build();
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException("cannot encode " + c, e);
             }

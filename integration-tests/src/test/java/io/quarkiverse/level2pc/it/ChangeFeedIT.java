@@ -81,10 +81,11 @@ class ChangeFeedIT {
                 StringBuilder data = new StringBuilder();
                 try {
                     for (String line : (Iterable<String>) lines::iterator) {
-                        if (line.startsWith("event:")) {
-                            name = line.substring(6).trim();
-                        } else if (line.startsWith("data:")) {
-                            data.append(line.substring(5).trim());
+                        // the contract's form exactly: "event: put", "data: {...}"
+                        if (line.startsWith("event: ")) {
+                            name = line.substring(7);
+                        } else if (line.startsWith("data: ")) {
+                            data.append(line.substring(6));
                         } else if (line.isEmpty() && data.length() > 0) {
                             events.add(new Event(name, DemoClient.json(data.toString())));
                             name = null;
