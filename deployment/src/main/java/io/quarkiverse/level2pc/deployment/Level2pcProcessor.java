@@ -24,6 +24,7 @@ import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
+import io.quarkus.bootstrap.classloading.QuarkusClassLoader;
 import io.quarkus.deployment.Capabilities;
 import io.quarkus.deployment.Capability;
 import io.quarkus.deployment.annotations.BuildProducer;
@@ -124,6 +125,19 @@ class Level2pcProcessor {
                     .addInjectionPoint(ClassType.create(DotName.createSimple(Level2pcNode.class)))
                     .createWith(recorder.database(name))
                     .done());
+        }
+    }
+
+    /** The Micrometer metrics, when the application has {@code quarkus-micrometer} (an optional dependency). */
+    @BuildStep
+    void metrics(Capabilities capabilities, BuildProducer<AdditionalBeanBuildItem> beans) {
+        // Capability.METRICS is what quarkus-micrometer provides; the class must also be loadable (SmallRye Metrics
+        // provides the capability too, without Micrometer)
+        if (capabilities.isPresent(Capability.METRICS)
+                && QuarkusClassLoader.isClassPresentAtRuntime("io.micrometer.core.instrument.MeterRegistry")) {
+            // by name: the class implements Micrometer's MeterBinder, loadable only when Micrometer is there
+            beans.produce(AdditionalBeanBuildItem.builder().addBeanClass("io.quarkiverse.level2pc.runtime.metrics.Level2pcMetrics")
+                    .setUnremovable().build());
         }
     }
 

@@ -107,6 +107,25 @@ class ClusterReplicationIT {
     }
 
     @Test
+    void eachNodesMetricsShowItsPeersAndItsCallsToThem() throws Exception {
+        for (NodeProcess n : cluster.nodes()) {
+            assertThat(DemoClient.put(n, run + "metrics-" + n.name, "v").status()).isEqualTo(204);
+        }
+        for (NodeProcess n : cluster.nodes()) {
+            String metrics = DemoClient.get(n, "/q/metrics").body();
+            assertThat(metrics).as("metrics of %s", n.name).contains("level2pc_peers_connected 2.0", "level2pc_peers 2.0",
+                    "level2pc_peer_states{state=\"connected\"} 2.0");
+            for (NodeProcess other : cluster.nodes()) {
+                if (other != n) {
+                    assertThat(metrics).as("%s's calls to %s", n.name, other.name).containsPattern(
+                            "level2pc_peer_calls_seconds_count\\{operation=\"prepare\",outcome=\"ok\",peer=\""
+                                    + java.util.regex.Pattern.quote(other.baseUrl()) + "\"} [1-9]");
+                }
+            }
+        }
+    }
+
+    @Test
     void bankAccountOpenedOnOneNodeIsReadableOnTheOthers() throws Exception {
         String alice = run + "alice";
         String bob = run + "bob";

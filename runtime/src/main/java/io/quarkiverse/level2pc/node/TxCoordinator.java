@@ -69,6 +69,7 @@ public final class TxCoordinator {
     private final Coordinator core = new Coordinator();
     /** When each kept decision became durable (scheduler nanos; the open time for decisions found at startup). */
     private final Map<Bytes, Long> decidedAt = new ConcurrentHashMap<>();
+    private volatile Telemetry telemetry = Telemetry.NONE;
 
     /**
      * @param externalLog what an external transaction manager knows of one of its own transactions that
@@ -138,6 +139,11 @@ public final class TxCoordinator {
         return r.result;
     }
 
+    /** Where the transactions coordinated here are reported (metrics); {@link Telemetry#NONE} by default. */
+    public void telemetry(Telemetry t) {
+        this.telemetry = t;
+    }
+
     /** A new id for an attempt (one per transaction this node decides itself). */
     BranchId nextId() {
         return ids.next();
@@ -155,6 +161,9 @@ public final class TxCoordinator {
      */
     public CompletableFuture<Void> commit(BranchId id, TxWork work, List<String> peers) {
         Attempt a = new Attempt(id, work, false);
+        long start = scheduler.nanoTime();
+        a.committed.whenComplete((v, e) -> telemetry.transactionEnded(e == null ? null : Futures.unwrap(e),
+                scheduler.nanoTime() - start, peers.size()));
         synchronized (core) {
             core.begin(id, peers, false);
         }

@@ -43,6 +43,7 @@ import io.quarkiverse.level2pc.jta.TxEnlistment;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.node.Scheduler;
+import io.quarkiverse.level2pc.node.Telemetry;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkiverse.level2pc.storage.NodeStore;
@@ -96,6 +97,27 @@ public class Level2pcNode implements Cluster {
     /** Lifecycle events are fired here, in order, never on an event loop (observers may block). */
     private final ExecutorService eventExecutor = Executors.newSingleThreadExecutor(daemon("level-2pc-events"));
     private ChangeFeed changeFeed;
+    /** What the node reports, forwarded to the metrics binder once one is installed. */
+    private final ForwardingTelemetry telemetry = new ForwardingTelemetry();
+
+    /** Reports transactions and peer calls to {@code t} (the Micrometer binder), from now on. */
+    public void telemetry(Telemetry t) {
+        telemetry.target = t;
+    }
+
+    private static final class ForwardingTelemetry implements Telemetry {
+        volatile Telemetry target = Telemetry.NONE;
+
+        @Override
+        public void transactionEnded(Throwable failure, long nanos, int peers) {
+            target.transactionEnded(failure, nanos, peers);
+        }
+
+        @Override
+        public void peerCall(String peer, String operation, long nanos, Throwable failure) {
+            target.peerCall(peer, operation, nanos, failure);
+        }
+    }
 
     @PostConstruct
     void init() {
@@ -133,7 +155,9 @@ public class Level2pcNode implements Cluster {
         try {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
             store.onApplied(changeFeed);
-            node = NodeAssembly.assemble(settings(), store, new PeerClient(transport, config.nodeName(), peerExecutor), endpoint,
+            PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor);
+            client.telemetry(telemetry);
+            node = NodeAssembly.assemble(settings(), store, client, endpoint,
                     scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> {
                         events.fire(e);
                         events.fireAsync(e);
@@ -145,6 +169,7 @@ public class Level2pcNode implements Cluster {
             failure = e.getMessage();
             throw e;
         }
+        node.coordinator().telemetry(telemetry);
         RecoveryResource resource = new RecoveryResource(this, narayana);
         recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);

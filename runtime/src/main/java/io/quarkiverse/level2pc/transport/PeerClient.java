@@ -28,6 +28,7 @@ import io.quarkiverse.level2pc.node.Completion;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.PeerLink;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
+import io.quarkiverse.level2pc.node.Telemetry;
 import io.quarkiverse.level2pc.node.Vote;
 
 /**
@@ -36,6 +37,8 @@ import io.quarkiverse.level2pc.node.Vote;
  * (prepare, commit, rollback) go through a {@link PeerBatcher}: concurrent ones to one peer share a request.
  */
 public final class PeerClient implements PeerLink {
+
+    private volatile Telemetry telemetry = Telemetry.NONE;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -135,17 +138,32 @@ public final class PeerClient implements PeerLink {
 
     /** A phase message: batched with the others bound for the same peer. */
     private CompletableFuture<PeerResponse> phase(String peer, String operation, byte[] body) {
-        return batcher.send(peer, operation, body).thenApply(r -> check(peer, operation, r));
+        long start = System.nanoTime();
+        return reported(peer, operation, start, batcher.send(peer, operation, body).thenApply(r -> check(peer, operation, r)));
     }
 
     private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body) {
+        long start = System.nanoTime();
         CompletableFuture<PeerResponse> sent;
         try {
             sent = transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body), executor);
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e); // a PeerLink call fails through its future, never by throwing
         }
-        return sent.thenApply(r -> check(peer, operation, r));
+        return reported(peer, operation, start, sent.thenApply(r -> check(peer, operation, r)));
+    }
+
+    /** Where calls to peers are reported (metrics); {@link Telemetry#NONE} by default. */
+    public void telemetry(Telemetry t) {
+        this.telemetry = t;
+    }
+
+    private CompletableFuture<PeerResponse> reported(String peer, String operation, long start, CompletableFuture<PeerResponse> f) {
+        Telemetry t = telemetry;
+        if (t != Telemetry.NONE) {
+            f.whenComplete((r, e) -> t.peerCall(peer, operation, System.nanoTime() - start, e == null ? null : Futures.unwrap(e)));
+        }
+        return f;
     }
 
     /**
