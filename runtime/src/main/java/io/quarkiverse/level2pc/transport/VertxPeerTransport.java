@@ -21,7 +21,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.impl.VertxInternal;
 
 /**
  * The default {@link PeerTransport}: HTTP/1.1 with keep-alive through the Vert.x HTTP client of the
@@ -69,14 +68,34 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
             }
         }
         this.http = vertx.createHttpClient(o);
-        // Event-loop contexts the requests are spread over (created off any Vert.x thread: one per event loop).
-        this.contexts = new Context[EVENT_LOOPS];
-        for (int i = 0; i < contexts.length; i++) {
-            contexts[i] = ((VertxInternal) vertx).createEventLoopContext();
-        }
+        this.contexts = eventLoopContexts(vertx, EVENT_LOOPS);
         this.auth = auth;
         this.timeout = requestTimeout;
         this.cluster = cluster;
+    }
+
+    /**
+     * {@code n} event-loop contexts the requests are spread over, through Vert.x' public API only: a thread that is
+     * not Vert.x' gets a new event-loop context of its own from {@code getOrCreateContext()} (Vert.x assigns the
+     * event loops of new contexts in turn), so each is made on a short-lived thread of its own.
+     */
+    private static Context[] eventLoopContexts(Vertx vertx, int n) {
+        Context[] made = new Context[n];
+        for (int i = 0; i < n; i++) {
+            int slot = i;
+            Thread t = new Thread(() -> made[slot] = vertx.getOrCreateContext(), "level-2pc-peer-context-" + i);
+            t.start();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while creating the peer client's event-loop contexts", e);
+            }
+            if (made[slot] == null || !made[slot].isEventLoopContext()) {
+                throw new IllegalStateException("Vert.x gave no event-loop context to the peer client: " + made[slot]);
+            }
+        }
+        return made;
     }
 
     @Override

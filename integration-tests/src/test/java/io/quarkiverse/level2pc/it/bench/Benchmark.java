@@ -144,7 +144,7 @@ class Benchmark {
             cells(t, cluster.baseUris(), cluster::checkNodesAlive, cluster::cpuNanos);
             cluster.checkNodesAlive();
             nodeLogs.add(NodeLogs.summary(t.label(), cluster.logLinesContaining(" WARN "), cluster.logLinesContaining(" ERROR "))
-                    + " (logs under `" + cluster.dir() + "`).");
+                    + " (logs under `" + Machine.fromRepository(cluster.dir()) + "`).");
         }
     }
 
@@ -173,12 +173,12 @@ class Benchmark {
             measureIdle(t, cluster::cpuNanos);
             cells(t, cluster.baseUris(), cluster::checkAlive, cluster::cpuNanos);
             cluster.checkAlive();
-            nodeLogs.add(cluster.logSummary(t.label()) + " (logs under `" + cluster.dir() + "`).");
+            nodeLogs.add(cluster.logSummary(t.label()) + " (logs under `" + Machine.fromRepository(cluster.dir()) + "`).");
         }
         List<String> left = params.workloads().stream().filter(w -> !w.onEtcd).map(Workload::label).toList();
         notes.add(t.label() + ": " + version + " (`" + binary + "`), one process per member on 127.0.0.1, static "
                 + "`--initial-cluster`, etcd's defaults otherwise (the raft log fsynced before a write is acknowledged), "
-                + "data under `" + dir + "`. The same clients through its JSON gateway: put = `POST /v3/kv/put`, batch = "
+                + "data under `" + Machine.fromRepository(dir) + "`. The same clients through its JSON gateway: put = `POST /v3/kv/put`, batch = "
                 + "`POST /v3/kv/txn` of the 10 puts without compare, get = linearizable `POST /v3/kv/range` (an answer "
                 + "without the key is an error), mixed the same 90/10 of those, ping = `GET /version`."
                 + (left.isEmpty() ? "" : " Not run on etcd: " + String.join(", ", left)

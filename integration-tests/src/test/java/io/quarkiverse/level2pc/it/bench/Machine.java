@@ -21,8 +21,18 @@ record Machine(Map<String, String> facts) {
         f.put("Cores (Runtime.availableProcessors)", String.valueOf(Runtime.getRuntime().availableProcessors()));
         f.put("Memory", memory());
         f.put("Java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        f.put("Data directory", dataDir.toAbsolutePath() + " (" + fileSystem(dataDir) + ")");
+        f.put("Data directory", fromRepository(dataDir) + " (" + fileSystem(dataDir) + ")");
         return new Machine(f);
+    }
+
+    /**
+     * {@code p} relative to the repository's root (the harness runs in {@code integration-tests/}), so that a report
+     * names no machine's absolute paths.
+     */
+    static String fromRepository(Path p) {
+        Path root = Path.of("").toAbsolutePath().getParent();
+        Path abs = p.toAbsolutePath().normalize();
+        return root != null && abs.startsWith(root) ? root.relativize(abs).toString() : abs.toString();
     }
 
     /** The 1-minute load average, or a negative number where the platform has none. */
