@@ -191,24 +191,32 @@ public class PeerRoutes {
             reply(ctx, PeerResponse.error(401, "unauthorized", why));
             return;
         }
+        // From here on every answer is signed for this very request (its nonce): the caller trusts no other.
+        String nonce = ctx.request().getHeader(PeerProtocol.HEADER_NONCE);
         if (!config.clusterName().equals(cluster)) {
-            reply(ctx, PeerResponse.error(412, "other cluster",
+            signed(ctx, auth, nonce, PeerResponse.error(412, "other cluster",
                     "this node belongs to cluster '" + config.clusterName() + "', the caller to '" + cluster + "'"));
             return;
         }
         if (!Integer.toString(PeerProtocol.VERSION).equals(protocol)) {
-            reply(ctx, PeerResponse.error(412, "other protocol version",
+            signed(ctx, auth, nonce, PeerResponse.error(412, "other protocol version",
                     "this node speaks peer protocol " + PeerProtocol.VERSION + ", the caller " + protocol));
             return;
         }
         String sender = ctx.request().getHeader(PeerProtocol.HEADER_NODE);
         PeerEndpoint endpoint = node.endpoint();
         if (endpoint == null) {
-            reply(ctx, PeerResponse.error(503, "not ready", "node '" + config.nodeName() + "' is not open yet"));
+            signed(ctx, auth, nonce, PeerResponse.error(503, "not ready", "node '" + config.nodeName() + "' is not open yet"));
             return;
         }
-        endpoint.handle(new PeerRequest(sender, ctx.pathParam("operation"), body)).whenComplete((r, e) -> reply(ctx,
-                e == null ? r : PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()))));
+        endpoint.handle(new PeerRequest(sender, ctx.pathParam("operation"), body)).whenComplete((r, e) -> signed(ctx, auth,
+                nonce, e == null ? r : PeerResponse.error(500, "internal error", String.valueOf(e.getMessage()))));
+    }
+
+    /** {@link #reply} with the answer's signature for the request with {@code nonce}. */
+    private static void signed(RoutingContext ctx, PeerAuth auth, String nonce, PeerResponse r) {
+        ctx.response().putHeader(PeerProtocol.HEADER_RESPONSE_SIGNATURE, auth.signResponse(nonce, r.status(), r.body()));
+        reply(ctx, r);
     }
 
     private static void reply(RoutingContext ctx, PeerResponse r) {

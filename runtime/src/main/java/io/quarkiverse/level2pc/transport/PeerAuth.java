@@ -22,6 +22,11 @@ import javax.crypto.spec.SecretKeySpec;
  * Authenticates peer calls with the cluster secret: HMAC-SHA256 over the method, the path, the sender,
  * a timestamp, a nonce and the SHA-256 of the body. A request is accepted only inside a replay window
  * around the receiver's clock, and each nonce only once within it. The secret itself never travels.
+ *
+ * <p>
+ * Answers are signed too: HMAC-SHA256 over the request's nonce, the status and the SHA-256 of the body, so that
+ * nobody on the path can forge or replay a YES vote, an outcome or a catch-up answer (without TLS). The caller
+ * acts on an answer as a success (200, 404 "unknown branch", 409) only if its signature is valid.
  */
 public final class PeerAuth {
 
@@ -126,15 +131,60 @@ public final class PeerAuth {
         return null;
     }
 
+    /** The signature of an answer with {@code status} and {@code body} to the request with nonce {@code requestNonce}. */
+    public String signResponse(String requestNonce, int status, byte[] body) {
+        return mac("response\n" + requestNonce + "\n" + status + "\n" + sha256(body));
+    }
+
+    /**
+     * Checks an answer's signature, where the caller would act on the answer ({@link #mustBeSigned}).
+     *
+     * @return {@code null} if it needs none or is authentic, else why not
+     */
+    public String verifyResponse(String requestNonce, int status, String signature, byte[] body) {
+        if (!mustBeSigned(status)) {
+            return null;
+        }
+        if (signature == null) {
+            return "the answer (HTTP " + status + ") carries no " + PeerProtocol.HEADER_RESPONSE_SIGNATURE
+                    + ": not a node of this cluster, or something in between rewrote it";
+        }
+        byte[] expected = signResponse(requestNonce, status, body).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, signature.getBytes(StandardCharsets.US_ASCII))) {
+            return "the answer (HTTP " + status + ") has a bad signature: it was changed on the way, or does not"
+                    + " answer this request, or its sender does not know quarkus.level-2pc.cluster-secret";
+        }
+        return null;
+    }
+
+    /**
+     * Whether the caller would act on an answer with {@code status} as a success, so that it must be authentic:
+     * 200, 404 ("unknown branch": a second phase counted as done), 409 (a NO vote, a heuristic outcome). Other
+     * answers are failures the caller gives up or retries on, which anyone on the path can cause anyway.
+     */
+    public static boolean mustBeSigned(int status) {
+        return status == 200 || status == 404 || status == 409;
+    }
+
     /** How many nonces are remembered now (tests: the cache stays bounded by the replay window). */
     int rememberedNonces() {
         return seenNonces.size();
     }
 
     private String signature(String method, String path, String sender, String date, String nonce, byte[] body) {
+        return mac(method + "\n" + path + "\n" + sender + "\n" + date + "\n" + nonce + "\n" + sha256(body));
+    }
+
+    private static String sha256(byte[] body) {
         try {
-            String bodyHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-            String canonical = method + "\n" + path + "\n" + sender + "\n" + date + "\n" + nonce + "\n" + bodyHash;
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
+    private String mac(String canonical) {
+        try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret, "HmacSHA256"));
             return Base64.getEncoder().encodeToString(mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8)));

@@ -30,7 +30,7 @@ import java.nio.charset.StandardCharsets;
  * Version 2 added the commit stamp, participants and excluded count to the prepare record, the clock to
  * hello, and catch-up. Version 3 added the priority to the prepare record (wait-die), the batch
  * operation, and the "promised" refusal; the one-phase commit is gone (a coordinator commits its own
- * branch itself).
+ * branch itself). Version 4 signs the answers ({@value #HEADER_RESPONSE_SIGNATURE}, see {@link PeerAuth}).
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
@@ -41,7 +41,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";
@@ -76,6 +76,8 @@ public final class PeerProtocol {
     public static final String HEADER_DATE = "X-Level2pc-Date";
     public static final String HEADER_NONCE = "X-Level2pc-Nonce";
     public static final String HEADER_SIGNATURE = "X-Level2pc-Signature";
+    /** The answer's signature: HMAC of the request's nonce, the status and the body (see {@link PeerAuth#signResponse}). */
+    public static final String HEADER_RESPONSE_SIGNATURE = "X-Level2pc-Response-Signature";
 
     public static final String VOTE_YES = "YES";
     public static final String VOTE_READ_ONLY = "READ_ONLY";

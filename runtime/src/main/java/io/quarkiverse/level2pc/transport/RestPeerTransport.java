@@ -53,12 +53,14 @@ public final class RestPeerTransport implements PeerTransport {
                 .header(PeerProtocol.HEADER_CLUSTER, cluster)
                 .header(PeerProtocol.HEADER_PROTOCOL, Integer.toString(PeerProtocol.VERSION))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
-        for (Map.Entry<String, String> h : auth.sign("POST", path, request.sender(), request.body()).entrySet()) {
+        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.body());
+        for (Map.Entry<String, String> h : signed.entrySet()) {
             b.header(h.getKey(), h.getValue());
         }
         try {
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            return new PeerResponse(r.statusCode(), r.body());
+            return VertxPeerTransport.authentic(auth, peer, request.operation(), signed.get(PeerProtocol.HEADER_NONCE),
+                    new PeerResponse(r.statusCode(), r.body()), r.headers().firstValue(PeerProtocol.HEADER_RESPONSE_SIGNATURE).orElse(null));
         } catch (HttpTimeoutException e) {
             throw new PeerUnavailableException("peer " + peer + " did not answer " + request.operation() + " within " + timeout, e);
         } catch (ConnectException e) {

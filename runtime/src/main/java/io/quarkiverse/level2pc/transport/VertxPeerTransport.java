@@ -111,15 +111,19 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
                 .putHeader("Content-Type", "application/octet-stream")
                 .putHeader(PeerProtocol.HEADER_CLUSTER, cluster)
                 .putHeader(PeerProtocol.HEADER_PROTOCOL, Integer.toString(PeerProtocol.VERSION));
-        for (Map.Entry<String, String> h : auth.sign("POST", path, request.sender(), request.body()).entrySet()) {
+        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.body());
+        for (Map.Entry<String, String> h : signed.entrySet()) {
             ro.putHeader(h.getKey(), h.getValue());
         }
+        String nonce = signed.get(PeerProtocol.HEADER_NONCE);
         CompletableFuture<PeerResponse> result = new CompletableFuture<>();
         // The whole exchange runs on one event loop: chained from another thread, a step could attach its
         // handler after the event loop already delivered the response, and read an empty body.
         contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(v -> http.request(ro)
                 .compose(req -> req.send(Buffer.buffer(request.body())))
-                .compose(resp -> resp.body().map(b -> new PeerResponse(resp.statusCode(), b.getBytes())))
+                .compose(resp -> resp.body().map(b -> new PeerResponse(resp.statusCode(), b.getBytes()))
+                        .map(r -> authentic(auth, peer, request.operation(), nonce, r,
+                                resp.getHeader(PeerProtocol.HEADER_RESPONSE_SIGNATURE))))
                 .onComplete(ar -> {
                     if (ar.succeeded()) {
                         result.complete(ar.result());
@@ -153,6 +157,18 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
             Thread.currentThread().interrupt();
             throw new PeerUnavailableException("interrupted while calling peer " + peer, e);
         }
+    }
+
+    /**
+     * {@code r} if the caller may act on it: an answer it would take as a success must carry a valid signature
+     * for the request with {@code nonce} (see {@link PeerAuth#verifyResponse}); else the peer counts as unavailable.
+     */
+    static PeerResponse authentic(PeerAuth auth, URI peer, String operation, String nonce, PeerResponse r, String signature) {
+        String why = auth.verifyResponse(nonce, r.status(), signature, r.body());
+        if (why != null) {
+            throw new PeerUnavailableException("peer " + peer + " (" + operation + "): " + why);
+        }
+        return r;
     }
 
     /** The failure of a call, in the words {@link RestPeerTransport} uses (the coordinator's errors name the peer). */

@@ -169,4 +169,35 @@ class PeerAuthTest {
         // and the old request is still refused, by its timestamp
         assertThat(verify(receiver, first, "POST", PATH, BODY)).contains("away from this node's clock");
     }
+
+    // ---- answers -----------------------------------------------------------------------------
+
+    @Test
+    void anAnswerIsAuthenticOnlyForItsRequestStatusAndBody() {
+        PeerAuth a = at(NOW);
+        byte[] yes = "YES".getBytes(StandardCharsets.UTF_8);
+        String sig = a.signResponse("nonce-1", 200, yes);
+
+        assertThat(a.verifyResponse("nonce-1", 200, sig, yes)).isNull();
+        assertThat(a.verifyResponse("nonce-2", 200, sig, yes)).as("replayed to another request").contains("bad signature");
+        assertThat(a.verifyResponse("nonce-1", 404, sig, yes)).as("another status").contains("bad signature");
+        assertThat(a.verifyResponse("nonce-1", 200, sig, "NO".getBytes(StandardCharsets.UTF_8))).as("another body")
+                .contains("bad signature");
+        assertThat(a.verifyResponse("nonce-1", 200, null, yes)).contains("carries no " + PeerProtocol.HEADER_RESPONSE_SIGNATURE);
+        assertThat(new PeerAuth("another-secret-0123456789", WINDOW, Clock.systemUTC()).verifyResponse("nonce-1", 200, sig, yes))
+                .as("signed with another secret").contains("bad signature");
+    }
+
+    @Test
+    void onlyAnswersTheCallerActsOnMustBeSigned() {
+        PeerAuth a = at(NOW);
+        for (int status : new int[] { 200, 404, 409 }) {
+            assertThat(PeerAuth.mustBeSigned(status)).isTrue();
+            assertThat(a.verifyResponse("n", status, null, new byte[0])).isNotNull();
+        }
+        for (int status : new int[] { 400, 401, 412, 413, 500, 503 }) {
+            assertThat(PeerAuth.mustBeSigned(status)).as("a failure anyway: %d", status).isFalse();
+            assertThat(a.verifyResponse("n", status, null, new byte[0])).isNull();
+        }
+    }
 }
