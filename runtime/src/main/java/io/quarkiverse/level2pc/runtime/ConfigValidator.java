@@ -50,8 +50,8 @@ final class ConfigValidator {
             problems.add("quarkus.level-2pc.path must not be blank");
         }
         List<String> peerList = config.peers().orElse(List.of());
-        int peers = peerList.size();
         Set<String> seen = new HashSet<>();
+        int self = 0;
         for (String p : peerList) {
             String problem = peerProblem(p.trim());
             if (problem != null) {
@@ -59,8 +59,11 @@ final class ConfigValidator {
                         + " (expected a base URL like http://10.0.0.2:8080)");
             } else if (!seen.add(p.trim().replaceAll("/+$", ""))) {
                 problems.add("quarkus.level-2pc.peers lists '" + p + "' twice");
+            } else if (isSelf(p, name)) {
+                self++;
             }
         }
+        int peers = peerList.size() - self;
         config.minConsensus().ifPresent(m -> {
             int nodes = peers + 1;
             if (m < 0 || m > peers) {
@@ -151,10 +154,27 @@ final class ConfigValidator {
         return null;
     }
 
+    /**
+     * Whether the peer address {@code peer} names this very node: its host starts with the node name followed by a
+     * dot ({@code http://kv-0.kv-peers:8080} for node {@code kv-0}), as in a list every node of a Kubernetes
+     * StatefulSet shares. Such an entry is skipped.
+     */
+    static boolean isSelf(String peer, String nodeName) {
+        try {
+            String host = URI.create(peer.trim()).getHost();
+            return host != null && nodeName != null && !nodeName.isEmpty() && host.startsWith(nodeName + ".");
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The peers of a validated configuration, as normalized base addresses ({@code http://host:port}). */
     static List<String> peerAddresses(Level2pcConfig config) {
         List<String> result = new ArrayList<>();
         for (String p : config.peers().orElse(List.of())) {
+            if (isSelf(p, config.nodeName())) {
+                continue;
+            }
             String s = p.trim();
             while (s.endsWith("/")) {
                 s = s.substring(0, s.length() - 1);

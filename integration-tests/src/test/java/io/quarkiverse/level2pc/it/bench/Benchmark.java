@@ -225,9 +225,12 @@ class Benchmark {
         return c;
     }
 
-    /** {@code bench.jit-warmup} (default 90s): unmeasured load on every freshly started cluster of nodes. */
+    /**
+     * {@code bench.jit-warmup} (default 300s): unmeasured load on every freshly started cluster of nodes, until their
+     * JIT compilers are done (after 90 s the same code measured anywhere from 443 to 1,203 PUT/s at 16 clients).
+     */
     static Duration jitWarmup() {
-        return BenchParams.duration(System.getProperty("bench.jit-warmup", "90s"));
+        return BenchParams.duration(System.getProperty("bench.jit-warmup", "300s"));
     }
 
     static String minutes(Duration d) {

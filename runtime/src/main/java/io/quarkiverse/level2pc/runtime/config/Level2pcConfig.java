@@ -40,7 +40,10 @@ public interface Level2pcConfig {
     /**
      * Base URLs of the other nodes of the cluster, comma-separated (e.g.
      * `http://10.0.0.2:8080,http://10.0.0.3:8080`): scheme, host and port, no path. Empty: this node
-     * runs alone. Every write is committed on this node and on every peer by two-phase commit.
+     * runs alone. Every write is committed on this node and on every peer by two-phase commit. The list
+     * may name this node too, so that every node can share one list (a Kubernetes StatefulSet): an entry
+     * whose host starts with `node-name` followed by a dot (`http://kv-0.kv-peers:8080` for node `kv-0`)
+     * is this node, and is skipped.
      */
     Optional<List<String>> peers();
 
