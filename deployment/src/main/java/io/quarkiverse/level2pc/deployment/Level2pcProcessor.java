@@ -19,6 +19,7 @@ import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.runtime.Level2pcRecorder;
 import io.quarkiverse.level2pc.runtime.PeerRoutes;
 import io.quarkiverse.level2pc.runtime.PeerTransportProducer;
+import io.quarkiverse.level2pc.runtime.devui.Level2pcJsonRpcService;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -26,6 +27,7 @@ import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
 import io.quarkus.arc.deployment.SyntheticBeanBuildItem;
 import io.quarkus.bootstrap.classloading.QuarkusClassLoader;
 import io.quarkus.deployment.Capabilities;
+import io.quarkus.deployment.IsLocalDevelopment;
 import io.quarkus.deployment.Capability;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
@@ -37,6 +39,9 @@ import io.quarkus.deployment.builditem.nativeimage.NativeImageResourceBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedClassBuildItem;
 import io.quarkus.runtime.configuration.ConfigurationException;
+import io.quarkus.devui.spi.JsonRPCProvidersBuildItem;
+import io.quarkus.devui.spi.page.CardPageBuildItem;
+import io.quarkus.devui.spi.page.Page;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 
 class Level2pcProcessor {
@@ -139,6 +144,18 @@ class Level2pcProcessor {
             beans.produce(AdditionalBeanBuildItem.builder().addBeanClass("io.quarkiverse.level2pc.runtime.metrics.Level2pcMetrics")
                     .setUnremovable().build());
         }
+    }
+
+    /** The Dev UI card: the node and its peers, the branches in doubt, a key browser (dev mode only). */
+    @BuildStep(onlyIf = IsLocalDevelopment.class)
+    void devUi(BuildProducer<CardPageBuildItem> cards, BuildProducer<JsonRPCProvidersBuildItem> rpc) {
+        CardPageBuildItem card = new CardPageBuildItem();
+        card.addPage(Page.webComponentPageBuilder().title("Node and peers").icon("font-awesome-solid:circle-nodes")
+                .componentLink("qwc-level2pc-node.js").dynamicLabelJsonRPCMethodName("peersLabel"));
+        card.addPage(Page.webComponentPageBuilder().title("Keys").icon("font-awesome-solid:table-list")
+                .componentLink("qwc-level2pc-keys.js"));
+        cards.produce(card);
+        rpc.produce(new JsonRPCProvidersBuildItem(Level2pcJsonRpcService.class));
     }
 
     @BuildStep

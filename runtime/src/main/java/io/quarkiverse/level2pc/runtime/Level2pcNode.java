@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import javax.transaction.xa.XAResource;
 
@@ -33,6 +34,7 @@ import com.arjuna.ats.arjuna.common.arjPropertyManager;
 import com.arjuna.ats.arjuna.common.recoveryPropertyManager;
 
 import io.quarkiverse.level2pc.Change;
+import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
 import io.quarkiverse.level2pc.NotReadyException;
 import io.quarkiverse.level2pc.core.Bytes;
@@ -105,11 +107,20 @@ public class Level2pcNode implements Cluster {
         telemetry.target = t;
     }
 
+    /** Transactions this node coordinated since it started: committed, conflicts, other failures (the Dev UI's figures). */
+    public long[] transactionCounts() {
+        return new long[] { telemetry.committed.sum(), telemetry.conflicts.sum(), telemetry.failed.sum() };
+    }
+
     private static final class ForwardingTelemetry implements Telemetry {
         volatile Telemetry target = Telemetry.NONE;
+        final LongAdder committed = new LongAdder();
+        final LongAdder conflicts = new LongAdder();
+        final LongAdder failed = new LongAdder();
 
         @Override
         public void transactionEnded(Throwable failure, long nanos, int peers) {
+            (failure == null ? committed : failure instanceof ConflictException ? conflicts : failed).increment();
             target.transactionEnded(failure, nanos, peers);
         }
 
