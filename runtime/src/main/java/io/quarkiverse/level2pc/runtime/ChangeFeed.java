@@ -1,7 +1,6 @@
 package io.quarkiverse.level2pc.runtime;
 
 import java.lang.annotation.Annotation;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -20,6 +19,7 @@ import org.jboss.logging.Logger;
 import io.quarkiverse.level2pc.Change;
 import io.quarkiverse.level2pc.Database;
 import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.storage.NodeStore;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -90,7 +90,7 @@ final class ChangeFeed implements Consumer<List<NodeStore.Applied>> {
     @Override
     public synchronized void accept(List<NodeStore.Applied> applied) {
         for (NodeStore.Applied a : applied) {
-            String db = databaseOf(a.key());
+            String db = KeySpace.databaseOf(a.key()); // the store tells data keys only
             boolean cdi = observed.computeIfAbsent(db, this::hasObservers);
             if (subscribers.isEmpty() && !cdi) {
                 continue;
@@ -129,22 +129,9 @@ final class ChangeFeed implements Consumer<List<NodeStore.Applied>> {
         return Database.DEFAULT_NAME.equals(db) ? new Annotation[0] : new Annotation[] { Database.Literal.of(db) };
     }
 
-    /** The database of an internal data key: {@code 'd' name 0x00 userKey}. */
-    private static String databaseOf(Bytes key) {
-        byte[] k = key.unsafeArray();
-        for (int i = 1; i < k.length; i++) {
-            if (k[i] == 0) {
-                return new String(k, 1, i - 1, StandardCharsets.UTF_8);
-            }
-        }
-        throw new IllegalArgumentException("not a data key: " + key);
-    }
-
     private static Change change(String db, NodeStore.Applied a) {
-        byte[] k = a.key().unsafeArray();
-        int user = db.getBytes(StandardCharsets.UTF_8).length + 2;
         byte[] value = a.value();
-        return new Change(db, java.util.Arrays.copyOfRange(k, user, k.length), value == null ? null : value.clone(),
+        return new Change(db, KeySpace.userKey(KeySpace.dbPrefix(db), a.key().unsafeArray()), value == null ? null : value.clone(),
                 Versions.encode(a.version()));
     }
 

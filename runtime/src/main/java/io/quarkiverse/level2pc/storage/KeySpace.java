@@ -94,22 +94,30 @@ public final class KeySpace {
         return Arrays.copyOfRange(internalKey, dbPrefix.length(), internalKey.length);
     }
 
+    /** The database name of a data key ({@link #isDataKey}), or {@code null} for any other key. */
+    public static String databaseOf(Bytes internalKey) {
+        byte[] k = internalKey.unsafeArray();
+        if (k.length > 0 && k[0] == DATA) {
+            for (int i = 1; i < k.length; i++) {
+                if (k[i] == 0) {
+                    return new String(k, 1, i - 1, StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return null;
+    }
+
     /**
      * A readable name for an internal key in messages: {@code key 'x' of database 'bank'}. User keys
      * that are not printable text are shown in hex.
      */
     public static String describe(Bytes internalKey) {
-        byte[] k = internalKey.unsafeArray();
-        if (k.length > 0 && k[0] == DATA) {
-            for (int i = 1; i < k.length; i++) {
-                if (k[i] == 0) {
-                    String db = new String(k, 1, i - 1, StandardCharsets.UTF_8);
-                    Bytes user = Bytes.wrap(Arrays.copyOfRange(k, i + 1, k.length));
-                    return "key '" + user + "'" + (DEFAULT_DB.equals(db) ? "" : " of database '" + db + "'");
-                }
-            }
+        String db = databaseOf(internalKey);
+        if (db == null) {
+            return "internal key " + internalKey;
         }
-        return "internal key " + internalKey;
+        Bytes user = Bytes.wrap(userKey(dbPrefix(db), internalKey.unsafeArray()));
+        return "key '" + user + "'" + (DEFAULT_DB.equals(db) ? "" : " of database '" + db + "'");
     }
 
     static byte[] metaKey(String name) {
