@@ -3,6 +3,7 @@ package io.quarkiverse.level2pc.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,6 +11,7 @@ import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -55,6 +57,8 @@ public class DevUiCardDataTest {
         long before = service().node().committed();
         db.put("figure", "1");
         db.put("figure", "2");
+        // the figures are counted as each transaction ends, which may be just after its caller was answered
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> service().node().committed() == before + 2);
         Level2pcJsonRpcService.NodeView n = service().node();
         assertThat(n.node()).isEqualTo("dev-node");
         assertThat(n.state()).isEqualTo("ready");

@@ -3,10 +3,12 @@ package io.quarkiverse.level2pc.it;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
@@ -40,6 +42,9 @@ class MetricsTest {
         for (int i = 0; i < 5; i++) {
             given().body("v").put("/kv/{k}", p + i).then().statusCode(204);
         }
+        // a transaction is counted as it ends, which may be just after its caller was answered
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> value(metrics(), "level2pc_transactions_seconds_count{outcome=\"committed\"}") >= committed + 5);
         String after = metrics();
         assertThat(value(after, "level2pc_transactions_seconds_count{outcome=\"committed\"}")).isGreaterThanOrEqualTo(committed + 5);
         assertThat(value(after, "level2pc_transactions_seconds_max{outcome=\"committed\"}")).isPositive();
