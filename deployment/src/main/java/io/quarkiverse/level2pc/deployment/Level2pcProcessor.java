@@ -21,6 +21,7 @@ import io.quarkiverse.level2pc.runtime.PeerRoutes;
 import io.quarkiverse.level2pc.runtime.PeerTransportProducer;
 import io.quarkiverse.level2pc.runtime.devui.Level2pcJsonRpcService;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
+import io.quarkiverse.level2pc.runtime.health.WritesHealthCheck;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
@@ -162,6 +163,7 @@ class Level2pcProcessor {
     void health(Capabilities capabilities, Level2pcBuildTimeConfig config, BuildProducer<HealthBuildItem> health) {
         if (capabilities.isPresent(Capability.SMALLRYE_HEALTH)) {
             health.produce(new HealthBuildItem(Level2pcHealthCheck.class.getName(), config.health().enabled()));
+            health.produce(new HealthBuildItem(WritesHealthCheck.class.getName(), config.health().enabled()));
         }
     }
 

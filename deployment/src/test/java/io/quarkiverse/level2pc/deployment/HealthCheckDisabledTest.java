@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
+import io.quarkiverse.level2pc.runtime.health.WritesHealthCheck;
 import io.quarkus.arc.Arc;
 import io.quarkus.test.QuarkusUnitTest;
 
@@ -34,5 +35,6 @@ public class HealthCheckDisabledTest {
     @Test
     void theCheckIsNotABean() {
         assertThat(Arc.container().select(Level2pcHealthCheck.class).isResolvable()).isFalse();
+        assertThat(Arc.container().select(WritesHealthCheck.class).isResolvable()).isFalse();
     }
 }

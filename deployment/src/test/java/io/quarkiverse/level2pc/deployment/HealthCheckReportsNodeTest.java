@@ -41,7 +41,16 @@ public class HealthCheckReportsNodeTest {
                 // at least the put (the node-name claim at open is written directly, not counted)
                 .body("checks.find { it.name == 'level-2pc' }.data.'store-writes'", greaterThanOrEqualTo(1))
                 .body("checks.find { it.name == 'level-2pc' }.data.'store-syncs'", greaterThanOrEqualTo(1))
-                .body("checks.find { it.name == 'level-2pc' }.data.store", endsWith("leveldb"));
+                .body("checks.find { it.name == 'level-2pc' }.data.store", endsWith("leveldb"))
+                .body("checks.find { it.name == 'level-2pc' }.data.writable", equalTo(true));
+    }
+
+    @Test
+    void theWritesGroupIsUpOnASingleNode() {
+        given().when().get("/q/health/group/level-2pc-writes")
+                .then().statusCode(200)
+                .body("checks.find { it.name == 'level-2pc-writes' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'level-2pc-writes' }.data.node", equalTo("health-node"));
     }
 
     @Test

@@ -19,7 +19,7 @@ public final class BenchCluster implements AutoCloseable {
         this.cluster = cluster;
     }
 
-    /** Starts the nodes and returns once every one of them answers {@code /q/health/ready} with 200. */
+    /** Starts the nodes and returns once every one of them takes writes ({@code /q/health/group/level-2pc-writes} answers 200). */
     public static BenchCluster start(String label, int size, List<String> jvmOptions) throws IOException {
         return new BenchCluster(ClusterProcesses.start(label, size, Map.of(), jvmOptions));
     }

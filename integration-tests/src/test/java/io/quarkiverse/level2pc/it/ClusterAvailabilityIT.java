@@ -82,12 +82,13 @@ class ClusterAvailabilityIT {
         assertThat(racing.status()).as("write on a right after c was killed: %s", racing).isNotEqualTo(204);
         assertThat(racing.status()).as("write on a right after c was killed: %s", racing).isBetween(500, 599);
 
-        // The survivors notice and turn not ready, naming the dead peer.
+        // The survivors notice and stop taking writes (their level-2pc-writes health group turns DOWN), naming
+        // the dead peer.
         String dead = "peer " + c.baseUrl();
         for (NodeProcess n : survivors) {
             Awaitility.await(n.name + " notices that c is gone").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> DemoClient.readiness(n).status() == 503);
-            Reply ready = DemoClient.readiness(n);
+                    .until(() -> DemoClient.writesHealth(n).status() == 503);
+            Reply ready = DemoClient.writesHealth(n);
             assertThat(ready.status()).isEqualTo(503);
             JsonNode check = DemoClient.level2pcCheck(ready);
             assertThat(check.path("status").asText()).isEqualTo("DOWN");
@@ -98,6 +99,12 @@ class ClusterAvailabilityIT {
             assertThat(data.path("reason").asText()).as("reason on %s", n.name).contains(c.baseUrl());
             NodeProcess other = n == a ? b : a;
             assertThat(data.path("peer " + other.baseUrl()).asText()).as("the live peer on %s", n.name).startsWith("connected");
+            // Readiness stays UP: the node still serves reads, so a load balancer keeps it in service.
+            Reply forReads = DemoClient.readiness(n);
+            assertThat(forReads.status()).as("readiness of %s while c is dead: %s", n.name, forReads).isEqualTo(200);
+            JsonNode readsData = DemoClient.level2pcCheck(forReads).path("data");
+            assertThat(readsData.path("writable").asBoolean(true)).as("writable in the readiness data of %s", n.name).isFalse();
+            assertThat(readsData.path("writes-refused-because").asText()).as("on %s", n.name).contains(c.baseUrl());
         }
 
         // Writes of every kind fail fast with 503 "not ready" on both survivors ...
@@ -132,8 +139,8 @@ class ClusterAvailabilityIT {
         cluster.restart(2);
         for (NodeProcess n : cluster.nodes()) {
             Awaitility.await(n.name + " ready with all peers connected").atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(100)).until(() -> DemoClient.readiness(n).status() == 200);
-            JsonNode data = DemoClient.level2pcCheck(DemoClient.readiness(n)).path("data");
+                    .pollInterval(Duration.ofMillis(100)).until(() -> DemoClient.writesHealth(n).status() == 200);
+            JsonNode data = DemoClient.level2pcCheck(DemoClient.writesHealth(n)).path("data");
             assertThat(data.path("peers-connected").asInt()).as("peers connected to %s: %s", n.name, data).isEqualTo(2);
             assertThat(data.path("in-doubt").asInt(-1)).as("in-doubt on %s", n.name).isZero();
         }

@@ -403,7 +403,7 @@ class ClusterConcurrencyIT {
 
     private static void assertNothingInDoubt() throws Exception {
         for (NodeProcess n : cluster.nodes()) {
-            JsonNode check = DemoClient.level2pcCheck(DemoClient.readiness(n));
+            JsonNode check = DemoClient.level2pcCheck(DemoClient.writesHealth(n));
             assertThat(check.path("data").path("in-doubt").asInt(-1)).as("in-doubt branches on %s: %s", n.name, check)
                     .isZero();
             assertThat(check.path("status").asText()).as("readiness of %s", n.name).isEqualTo("UP");

@@ -162,7 +162,7 @@ final class ClusterProcesses implements AutoCloseable {
                         boolean all = true;
                         for (NodeProcess n : launched) {
                             n.checkNotExited();
-                            all &= n.status("/q/health/ready") == 200;
+                            all &= n.status(DemoClient.WRITES_HEALTH) == 200;
                         }
                         return all;
                     });

@@ -182,15 +182,23 @@ final class DemoClient {
                 "{\"from\":\"" + from + "\",\"to\":\"" + to + "\",\"amount\":" + amount + "}", "application/json", TIMEOUT);
     }
 
-    /** {@code GET /q/health/ready}: status and the {@code level-2pc} check. */
+    /** The health group that is UP while a node takes writes (readiness only says that it serves reads). */
+    static final String WRITES_HEALTH = "/q/health/group/level-2pc-writes";
+
+    /** {@code GET /q/health/group/level-2pc-writes}: status and the {@code level-2pc-writes} check. */
+    static Reply writesHealth(NodeProcess node) throws IOException, InterruptedException {
+        return send(node, "GET", WRITES_HEALTH, null, null, Duration.ofSeconds(10));
+    }
+
+    /** {@code GET /q/health/ready}: status and the {@code level-2pc} check (UP while the node serves reads). */
     static Reply readiness(NodeProcess node) throws IOException, InterruptedException {
         return send(node, "GET", "/q/health/ready", null, null, Duration.ofSeconds(10));
     }
 
-    /** The {@code level-2pc} check of a readiness answer ({@code status}, {@code data}). */
+    /** The {@code level-2pc} or {@code level-2pc-writes} check of a health answer ({@code status}, {@code data}). */
     static JsonNode level2pcCheck(Reply readiness) {
         for (JsonNode c : readiness.json().path("checks")) {
-            if ("level-2pc".equals(c.path("name").asText())) {
+            if (c.path("name").asText().startsWith("level-2pc")) {
                 return c;
             }
         }

@@ -27,7 +27,7 @@ import io.quarkiverse.level2pc.it.DemoClient.Reply;
 /**
  * A full disk, for real: node {@code c} keeps its data on a 40 MB tmpfs; 64 KB values written through
  * {@code a} fill it. The write that cannot be stored fails with 503 naming the cause and is applied
- * nowhere; {@code c}'s readiness turns DOWN saying why; {@code c} still serves the keys it committed
+ * nowhere; {@code c}'s writes health check turns DOWN saying why (its readiness stays UP, as it serves reads); {@code c} still serves the keys it committed
  * (a key whose commit it could not store answers 503 until it restarts, never an old value).
  * The filesystem then grows, {@code c} is restarted (what the operations page tells an operator), and
  * the cluster takes writes again with every acknowledged write on every node and nothing left in doubt.
@@ -81,8 +81,12 @@ class DiskFullIT {
 
             JsonNode check = awaitDown(c);
             String reason = check.path("data").path("reason").asText();
-            System.out.println("DiskFullIT: readiness of c: " + reason);
+            System.out.println("DiskFullIT: writes health of c: " + reason);
             assertThat(reason).contains("store failed").containsAnyOf(FULL_DISK);
+            // c still serves reads, so it stays ready (in a load balancer's rotation) and says it takes no writes.
+            Reply ready = DemoClient.readiness(c);
+            assertThat(ready.status()).as("readiness of c with its disk full: %s", ready).isEqualTo(200);
+            assertThat(DemoClient.level2pcCheck(ready).path("data").path("writable").asBoolean(true)).isFalse();
             Reply onB = DemoClient.put(b, "full-on-b", "x");
             assertThat(onB.status()).as("a write through b while c cannot store it: %s", onB).isEqualTo(503);
 
@@ -119,7 +123,7 @@ class DiskFullIT {
             acknowledged.put("after-restart", "back");
             assertEverywhere(cluster.nodes(), acknowledged, "after c's restart");
             Awaitility.await("nothing in doubt on c").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> DemoClient.level2pcCheck(DemoClient.readiness(c)).path("data").path("in-doubt").asInt(-1) == 0);
+                    .until(() -> DemoClient.level2pcCheck(DemoClient.writesHealth(c)).path("data").path("in-doubt").asInt(-1) == 0);
         } finally {
             String unmounted = run("umount", mount.toString());
             if (unmounted != null) {
@@ -131,9 +135,9 @@ class DiskFullIT {
 
     private static JsonNode awaitDown(NodeProcess n) {
         JsonNode[] last = new JsonNode[1];
-        Awaitility.await("readiness of " + n.name + " DOWN").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+        Awaitility.await("writes health of " + n.name + " DOWN").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
-                    last[0] = DemoClient.level2pcCheck(DemoClient.readiness(n));
+                    last[0] = DemoClient.level2pcCheck(DemoClient.writesHealth(n));
                     return "DOWN".equals(last[0].path("status").asText());
                 });
         return last[0];

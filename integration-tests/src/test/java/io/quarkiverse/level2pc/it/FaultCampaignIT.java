@@ -309,7 +309,7 @@ class FaultCampaignIT {
         try {
             Awaitility.await("store failure on " + node.name).atMost(CRASH_TIMEOUT).pollInterval(Duration.ofMillis(100))
                     .until(() -> {
-                        JsonNode check = DemoClient.level2pcCheck(DemoClient.readiness(node));
+                        JsonNode check = DemoClient.level2pcCheck(DemoClient.writesHealth(node));
                         return "DOWN".equals(check.path("status").asText())
                                 && check.path("data").path("reason").asText().contains("injected by the fault campaign");
                     });
@@ -340,7 +340,7 @@ class FaultCampaignIT {
 
     private NodeState state(NodeProcess n) {
         try {
-            Reply ready = DemoClient.send(n.uri("/q/health/ready"), "GET", null, null, Map.of(), Duration.ofSeconds(5));
+            Reply ready = DemoClient.send(n.uri(DemoClient.WRITES_HEALTH), "GET", null, null, Map.of(), Duration.ofSeconds(5));
             JsonNode check = DemoClient.level2pcCheck(ready);
             int inDoubt = check.path("data").path("in-doubt").asInt(-1);
             String detail = "in-doubt " + inDoubt + " (health)";

@@ -19,4 +19,11 @@ class HealthTest {
                 .body("checks.find { it.name == 'level-2pc' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'level-2pc' }.data.in-doubt", equalTo(0));
     }
+
+    @Test
+    void theWritesGroupHasTheLevel2pcWritesCheck() {
+        given().get("/q/health/group/level-2pc-writes").then().statusCode(200)
+                .body("checks.find { it.name == 'level-2pc-writes' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'level-2pc-writes' }.data.writable", equalTo(true));
+    }
 }

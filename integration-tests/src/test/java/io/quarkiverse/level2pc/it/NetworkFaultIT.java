@@ -229,7 +229,7 @@ class NetworkFaultIT {
         for (NodeProcess n : nodes) {
             Awaitility.await("nothing in doubt on " + n.name + " after '" + what + "'").atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(200))
-                    .until(() -> DemoClient.level2pcCheck(DemoClient.readiness(n)).path("data").path("in-doubt").asInt(-1) == 0);
+                    .until(() -> DemoClient.level2pcCheck(DemoClient.writesHealth(n)).path("data").path("in-doubt").asInt(-1) == 0);
         }
         long recovered = (System.nanoTime() - healed) / 1_000_000;
 

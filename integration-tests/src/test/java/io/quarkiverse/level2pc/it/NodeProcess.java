@@ -238,7 +238,7 @@ final class NodeProcess implements AutoCloseable {
         return this;
     }
 
-    /** Waits until {@code GET /q/health/ready} answers 200; fails at once if the JVM exits. */
+    /** Waits until the node takes writes ({@code GET /q/health/group/level-2pc-writes} answers 200); fails at once if the JVM exits. */
     NodeProcess awaitReady(Duration atMost) {
         try {
             Awaitility.await("node " + name + " ready on port " + port)
@@ -246,7 +246,7 @@ final class NodeProcess implements AutoCloseable {
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         checkNotExited();
-                        return status("/q/health/ready") == 200;
+                        return status(DemoClient.WRITES_HEALTH) == 200;
                     });
         } catch (ConditionTimeoutException e) {
             throw new IllegalStateException(e.getMessage() + "; log of " + name + ":\n" + logTail(200), e);

@@ -245,7 +245,7 @@ class PeerSecurityIT {
         assertThat(fullScan()).as("full scan of node %s before and after the attacks", node.name).isEqualTo(dataBefore);
         assertThat(DemoClient.balance(node, run + "acct")).isEqualTo(100);
         for (NodeProcess n : cluster.nodes()) {
-            Reply ready = DemoClient.readiness(n);
+            Reply ready = DemoClient.writesHealth(n);
             assertThat(ready.status()).as("readiness of %s: %s", n.name, ready).isEqualTo(200);
             JsonNode data = DemoClient.level2pcCheck(ready).path("data");
             assertThat(data.path("in-doubt").asInt(-1)).as("in-doubt on %s", n.name).isZero();

@@ -77,7 +77,7 @@ class QuorumClusterIT {
                 p + "batch-1", "x", p + "batch-2", "y"));
         for (NodeProcess n : List.of(a, b)) {
             assertThat(DemoClient.scan(n, p)).as("scan on %s while c is dead", n.name).isEqualTo(expected);
-            JsonNode data = DemoClient.level2pcCheck(DemoClient.readiness(n)).path("data");
+            JsonNode data = DemoClient.level2pcCheck(DemoClient.writesHealth(n)).path("data");
             assertThat(data.path("quorum-mode").asText()).as("quorum state of %s", n.name).contains("current");
         }
 

@@ -154,6 +154,25 @@ public interface Level2pcConfig {
     Duration readyTimeout();
 
     /**
+     * What the `level-2pc` readiness check (`/q/health/ready`) requires. `reads` (the default): UP
+     * while the node serves reads (its store is open; in quorum mode it holds its read lease), so a
+     * load balancer or Kubernetes keeps it in service while a peer is down and writes wait. Whether it
+     * takes writes is then the `level-2pc-writes` check, in the health group of the same name
+     * (`/q/health/group/level-2pc-writes`). `writes`: readiness also requires that the node takes writes
+     * (enough peers for `min-consensus`, its store not failed), as the writes group does.
+     */
+    @WithDefault("reads")
+    ReadinessCriterion readiness();
+
+    /** What the readiness check of a node requires: see {@link Level2pcConfig#readiness()}. */
+    enum ReadinessCriterion {
+        /** UP while the node serves reads. */
+        READS,
+        /** UP while the node serves reads and takes writes. */
+        WRITES
+    }
+
+    /**
      * Whether a coordinator answers its caller once its commit decision is durable and its own branch
      * committed, letting the peers' commits finish in the background. Safe for linearizability: until a
      * peer applies the commit, the keys stay locked there and its readers wait. The decision is kept in

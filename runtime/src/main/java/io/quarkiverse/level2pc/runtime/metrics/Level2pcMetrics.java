@@ -43,7 +43,7 @@ public class Level2pcMetrics implements MeterBinder, Telemetry {
     @Override
     public void bindTo(MeterRegistry r) {
         this.registry = r;
-        gauge(r, "level2pc.ready", "1 while the node takes writes (its readiness), else 0",
+        gauge(r, "level2pc.ready", "1 while the node takes writes (its level-2pc-writes health check), else 0",
                 n -> n.readiness().isReady() ? 1 : 0);
         gauge(r, "level2pc.readable", "1 while the node serves reads, else 0", n -> n.readiness().readable() ? 1 : 0);
         gauge(r, "level2pc.store.failed", "1 once the node's store failed a write (fail-stop until restarted), else 0",
