@@ -22,6 +22,7 @@ import io.quarkiverse.level2pc.runtime.PeerTransportProducer;
 import io.quarkiverse.level2pc.runtime.devui.Level2pcJsonRpcService;
 import io.quarkiverse.level2pc.runtime.health.Level2pcHealthCheck;
 import io.quarkiverse.level2pc.runtime.health.WritesHealthCheck;
+import io.quarkiverse.level2pc.transport.PeerProtocol;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.arc.deployment.BeanArchiveIndexBuildItem;
@@ -144,6 +145,22 @@ class Level2pcProcessor {
             // by name: the class implements Micrometer's MeterBinder, loadable only when Micrometer is there
             beans.produce(AdditionalBeanBuildItem.builder().addBeanClass("io.quarkiverse.level2pc.runtime.metrics.Level2pcMetrics")
                     .setUnremovable().build());
+        }
+    }
+
+    /** The OpenTelemetry spans, when the application has {@code quarkus-opentelemetry} with tracing on (an optional dependency). */
+    @BuildStep
+    void tracing(Capabilities capabilities, BuildProducer<AdditionalBeanBuildItem> beans,
+            BuildProducer<RunTimeConfigurationDefaultBuildItem> defaults) {
+        if (capabilities.isPresent(Capability.OPENTELEMETRY_TRACER)
+                && QuarkusClassLoader.isClassPresentAtRuntime("io.opentelemetry.api.OpenTelemetry")) {
+            // by name: the class uses the OpenTelemetry API, loadable only when the application has it
+            beans.produce(AdditionalBeanBuildItem.builder()
+                    .addBeanClass("io.quarkiverse.level2pc.runtime.tracing.OpenTelemetryTracing").setUnremovable().build());
+            // The peer protocol's HTTP requests get no server span (a root span per heartbeat otherwise): the extension
+            // traces the messages inside them. Only a default: an application that sets the property lists it itself.
+            defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.otel.traces.suppress-application-uris",
+                    PeerProtocol.PATH_PREFIX + "*"));
         }
     }
 

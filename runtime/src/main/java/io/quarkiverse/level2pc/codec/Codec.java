@@ -178,6 +178,21 @@ public final class Codec {
         return decode(data, "branch id", (in, limit) -> readBranch(in));
     }
 
+    /**
+     * The branch id a phase message is about: a prepare record's (after its format byte) or a commit's or rollback's,
+     * without decoding the rest of the message.
+     */
+    public static BranchId branchOf(byte[] message, boolean prepare) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(message))) {
+            if (prepare) {
+                in.readByte();
+            }
+            return readBranch(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new DecodeException("branch id cannot be decoded: " + e.getMessage(), e);
+        }
+    }
+
     /** A list of branch ids: {@code count branch*}. */
     public static byte[] encodeBranches(List<BranchId> ids) {
         return encode(64, out -> {

@@ -87,13 +87,15 @@ public final class InDoubtResolver implements AutoCloseable {
             if (d.ageMillis(now) < afterMillis) {
                 continue;
             }
+            Tracing.Span span = coordinator.tracing().recovery("resolve in-doubt branch", d.branch());
             CompletableFuture<Outcome> decided = d.adoptedFrom().isEmpty() ? ask(d).thenApply(Resolution::fromCoordinator)
                     : askParticipants(d);
-            all.add(decided.thenCompose(outcome -> carryOut(d, outcome, now)).thenAccept(ok -> {
-                if (ok) {
-                    done.incrementAndGet();
-                }
-            }).exceptionally(e -> {
+            all.add(decided.thenCompose(outcome -> carryOut(d, outcome, now)).whenComplete((ok, e) -> span.end(e))
+                    .thenAccept(ok -> {
+                        if (ok) {
+                            done.incrementAndGet();
+                        }
+                    }).exceptionally(e -> {
                 // Typically the coordinator's own second phase got there first.
                 LOG.debugf("Branch %s on node '%s': %s", d.branch(), node.nodeName(), Futures.unwrap(e).getMessage());
                 return null;

@@ -38,6 +38,21 @@ public interface PeerLink {
 
     CompletableFuture<Completion> rollback(String peer, BranchId id);
 
+    /** {@link #prepare(String, BranchId, TxWork)} as part of the traced transaction {@code span}; by default untraced. */
+    default CompletableFuture<Vote> prepare(String peer, BranchId id, TxWork work, Tracing.Span span) {
+        return prepare(peer, id, work);
+    }
+
+    /** {@link #commit(String, BranchId)} as part of the traced transaction {@code span}; by default untraced. */
+    default CompletableFuture<Completion> commit(String peer, BranchId id, Tracing.Span span) {
+        return commit(peer, id);
+    }
+
+    /** {@link #rollback(String, BranchId)} as part of the traced transaction {@code span}; by default untraced. */
+    default CompletableFuture<Completion> rollback(String peer, BranchId id, Tracing.Span span) {
+        return rollback(peer, id);
+    }
+
     /** Asks the coordinator {@code peer} what became of the transaction of {@code id} (the callback site). */
     CompletableFuture<Outcome> outcome(String peer, BranchId id);
 

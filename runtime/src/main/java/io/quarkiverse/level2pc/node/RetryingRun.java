@@ -41,6 +41,8 @@ final class RetryingRun {
     final CompletableFuture<Boolean> result = new CompletableFuture<>();
     int attempts;
     long notReadySince = -1;
+    /** The write's span, over all its attempts (each attempt's transaction is a child): in the caller's trace. */
+    private final Tracing.Span span;
 
     RetryingRun(TxCoordinator coordinator, Scheduler scheduler, Random random, LongFunction<CompletableFuture<TxWork>> source,
             boolean rederived, long priority, Supplier<WriteSet> writeSets, long deadline, long readyBound) {
@@ -53,6 +55,8 @@ final class RetryingRun {
         this.writeSets = writeSets;
         this.deadline = deadline;
         this.readyBound = readyBound;
+        this.span = coordinator.tracing().write();
+        result.whenComplete((v, e) -> span.end(e == null ? null : Futures.unwrap(e)));
     }
 
     void attempt() {
@@ -94,7 +98,7 @@ final class RetryingRun {
 
     private void commit(TxWork work, WriteSet ws) {
         TxWork w = ws.isQuorum() ? work.withStamp(coordinator.local().nextStamp(), ws.participants(), ws.excluded()) : work;
-        coordinator.commit(coordinator.nextId(), w, ws.peers()).whenComplete((v, failure) -> {
+        coordinator.commit(coordinator.nextId(), w, ws.peers(), span).whenComplete((v, failure) -> {
             if (failure == null) {
                 result.complete(true);
                 return;

@@ -67,9 +67,9 @@ public final class TxCoordinator {
     private final Function<BranchId, Outcome> externalLog;
     private final BiConsumer<String, String> onUnreachable;
     private final Coordinator core = new Coordinator();
-    /** When each kept decision became durable (scheduler nanos; the open time for decisions found at startup). */
-    private final Map<Bytes, Long> decidedAt = new ConcurrentHashMap<>();
+    private final CommitSender commits;
     private volatile Telemetry telemetry = Telemetry.NONE;
+    private volatile Tracing tracing = Tracing.NONE;
 
     /**
      * @param externalLog what an external transaction manager knows of one of its own transactions that
@@ -92,8 +92,8 @@ public final class TxCoordinator {
         synchronized (core) {
             core.restore(found);
         }
-        long now = scheduler.nanoTime();
-        found.forEach(d -> decidedAt.put(d.gtrid(), now));
+        this.commits = new CommitSender(nodeName, core, link, scheduler, store, onUnreachable, () -> tracing);
+        commits.restored(found);
     }
 
     // ---- transactions decided here ----------------------------------------------------------
@@ -144,6 +144,15 @@ public final class TxCoordinator {
         this.telemetry = t;
     }
 
+    /** Where the spans of the transactions coordinated here go; {@link Tracing#NONE} by default. */
+    public void tracing(Tracing t) {
+        this.tracing = t;
+    }
+
+    Tracing tracing() {
+        return tracing;
+    }
+
     /** A new id for an attempt (one per transaction this node decides itself). */
     BranchId nextId() {
         return ids.next();
@@ -160,10 +169,18 @@ public final class TxCoordinator {
      * with the first refusal or failure, after every branch was rolled back.
      */
     public CompletableFuture<Void> commit(BranchId id, TxWork work, List<String> peers) {
-        Attempt a = new Attempt(id, work, false);
+        return commit(id, work, peers, Tracing.Span.NONE);
+    }
+
+    /** {@link #commit(BranchId, TxWork, List)} within the traced operation {@code parent} (a retried write). */
+    CompletableFuture<Void> commit(BranchId id, TxWork work, List<String> peers, Tracing.Span parent) {
+        Attempt a = new Attempt(id, work, peers.size(), false, parent);
         long start = scheduler.nanoTime();
-        a.committed.whenComplete((v, e) -> telemetry.transactionEnded(e == null ? null : Futures.unwrap(e),
-                scheduler.nanoTime() - start, peers.size()));
+        a.committed.whenComplete((v, e) -> {
+            Throwable failure = e == null ? null : Futures.unwrap(e);
+            a.span.end(failure);
+            telemetry.transactionEnded(failure, scheduler.nanoTime() - start, peers.size());
+        });
         synchronized (core) {
             core.begin(id, peers, false);
         }
@@ -186,7 +203,8 @@ public final class TxCoordinator {
      * rolled back) otherwise.
      */
     public CompletableFuture<Void> prepareExternal(BranchId xid, TxWork work, List<String> peers) {
-        Attempt a = new Attempt(xid, work, true);
+        Attempt a = new Attempt(xid, work, peers.size(), true, Tracing.Span.NONE);
+        a.committed.whenComplete((v, e) -> a.span.end(e == null ? null : Futures.unwrap(e)));
         synchronized (core) {
             core.begin(xid, peers, true);
         }
@@ -221,11 +239,11 @@ public final class TxCoordinator {
                 recorded = c == Completion.DONE && !decision.isSettled() && !core.hasDecision(xid.gtrid());
                 if (recorded) {
                     core.restore(List.of(decision));
-                    decidedAt.put(xid.gtrid(), scheduler.nanoTime());
+                    commits.decided(xid.gtrid());
                 }
             }
             if (recorded) {
-                sendCommits(xid, decision.peers().keySet(), null);
+                commits.send(xid, decision.peers().keySet(), null, Tracing.Span.NONE);
             }
         });
     }
@@ -282,16 +300,7 @@ public final class TxCoordinator {
      * node restarted).
      */
     public void resendCommits(long ageNanos) {
-        List<Decision> pending;
-        synchronized (core) {
-            pending = core.decisions();
-        }
-        long now = scheduler.nanoTime();
-        for (Decision d : pending) {
-            if (now - decidedAt.getOrDefault(d.gtrid(), now) >= ageNanos) {
-                d.peers().forEach((peer, branch) -> sendCommit(branch, peer, true));
-            }
-        }
+        commits.resend(ageNanos);
     }
 
     /** How many decisions wait for acknowledgements, and how many transactions run (health data, tests). */
@@ -324,10 +333,13 @@ public final class TxCoordinator {
         final CompletableFuture<Void> prepared = new CompletableFuture<>();
         final CompletableFuture<Void> committed = new CompletableFuture<>();
         final CompletableFuture<Void> rolledBack = new CompletableFuture<>();
+        /** The transaction's span: a child of the caller's trace context; the parent of the calls to peers. */
+        final Tracing.Span span;
 
-        Attempt(BranchId id, TxWork work, boolean external) {
+        Attempt(BranchId id, TxWork work, int peers, boolean external, Tracing.Span parent) {
             this.id = id;
             this.work = work;
+            this.span = tracing.transaction(parent, id, peers, external);
             if (external) {
                 attempts.put(id.gtrid(), this);
                 // An external manager learns a failed phase one from `prepared`; `committed` fails along with it.
@@ -338,7 +350,7 @@ public final class TxCoordinator {
         void sendPrepares(List<String> peers) {
             synchronized (this) {
                 for (String p : peers) {
-                    prepares.put(p, link.prepare(p, id, work));
+                    prepares.put(p, link.prepare(p, id, work, span));
                 }
             }
             prepares.forEach((peer, f) -> f.whenComplete((vote, failure) -> {
@@ -383,14 +395,14 @@ public final class TxCoordinator {
                     peers = core.decisionDurable(decision);
                 }
                 if (!peers.isEmpty()) {
-                    decidedAt.put(id.gtrid(), scheduler.nanoTime());
+                    commits.decided(id.gtrid());
                 }
                 attempts.remove(id.gtrid());
                 if (!waitForPeerCommits || peers.isEmpty()) {
                     committed.complete(null);
-                    sendCommits(id, peers, null);
+                    commits.send(id, peers, null, span);
                 } else {
-                    sendCommits(id, peers, committed);
+                    commits.send(id, peers, committed, span);
                 }
             });
         }
@@ -415,7 +427,7 @@ public final class TxCoordinator {
                 if (prepare == null) {
                     continue;
                 }
-                CompletableFuture<?> done = prepare.handle((v, e) -> null).thenCompose(x -> link.rollback(p, id))
+                CompletableFuture<?> done = prepare.handle((v, e) -> null).thenCompose(x -> link.rollback(p, id, span))
                         .exceptionally(e -> {
                             LOG.debugf("Rollback of %s on peer %s failed (%s); the peer asks for the outcome later", id, p,
                                     Futures.unwrap(e).getMessage());
@@ -437,51 +449,6 @@ public final class TxCoordinator {
                 attempts.remove(id.gtrid());
                 rolledBack.complete(null);
             });
-        }
-    }
-
-    /** Sends the commits of a durable decision; {@code allDone}, if given, completes once every peer acknowledged. */
-    private void sendCommits(BranchId id, Collection<String> peers, CompletableFuture<Void> allDone) {
-        List<CompletableFuture<?>> acks = new ArrayList<>();
-        for (String p : peers) {
-            acks.add(sendCommit(id, p, false));
-        }
-        if (allDone != null) {
-            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> allDone.complete(null));
-        }
-    }
-
-    private CompletableFuture<Void> sendCommit(BranchId id, String peer, boolean resend) {
-        return link.commit(peer, id).handle((c, failure) -> {
-            Throwable cause = failure == null ? null : Futures.unwrap(failure);
-            if (cause instanceof PeerLink.HeuristicOutcome h) {
-                LOG.errorf("Commit of %s on peer %s: %s", id, peer, h.getMessage());
-            } else if (cause != null) {
-                if (cause instanceof PeerUnavailableException) {
-                    onUnreachable.accept(peer, cause.getMessage());
-                }
-                LOG.debugf("Commit of %s on peer %s failed (%s); this node sends it again (its decision is kept)", id, peer,
-                        cause.getMessage());
-                return null;
-            }
-            acknowledged(id.gtrid(), peer);
-            if (resend) {
-                LOG.infof("Node '%s' completed the commit of %s on peer %s", nodeName, id, peer);
-            }
-            return null;
-        });
-    }
-
-    private void acknowledged(Bytes gtrid, String peer) {
-        synchronized (core) {
-            Decision rest = core.acknowledged(gtrid, peer);
-            if (rest != null && rest.isSettled()) {
-                decidedAt.remove(gtrid);
-            }
-            if (rest != null && store.isOpen()) {
-                // Submitted under the coordinator's lock: the store applies the updates of one decision in order.
-                store.updateDecision(rest);
-            }
         }
     }
 }

@@ -19,6 +19,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.spi.BeanManager;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
@@ -46,6 +47,7 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.node.Scheduler;
 import io.quarkiverse.level2pc.node.Telemetry;
+import io.quarkiverse.level2pc.node.Tracing;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkiverse.level2pc.storage.NodeStore;
@@ -84,6 +86,9 @@ public class Level2pcNode implements Cluster {
     PeerTransport transport;
     @Inject
     BeanManager beans;
+    /** The OpenTelemetry adapter, a bean only when the application has quarkus-opentelemetry. */
+    @Inject
+    Instance<Tracing> tracingBeans;
 
     /** Completed with the node once startup opened it (blocking and non-blocking callers wait on it). */
     private final CompletableFuture<Node> openedAsync = new CompletableFuture<>();
@@ -166,8 +171,11 @@ public class Level2pcNode implements Cluster {
         try {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
             store.onApplied(changeFeed);
+            Tracing tracing = tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE;
+            endpoint.tracing(tracing);
             PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor);
             client.telemetry(telemetry);
+            client.tracing(tracing);
             node = NodeAssembly.assemble(settings(), store, client, endpoint,
                     scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> {
                         events.fire(e);
@@ -181,6 +189,7 @@ public class Level2pcNode implements Cluster {
             throw e;
         }
         node.coordinator().telemetry(telemetry);
+        node.coordinator().tracing(tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE);
         RecoveryResource resource = new RecoveryResource(this, narayana);
         recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);

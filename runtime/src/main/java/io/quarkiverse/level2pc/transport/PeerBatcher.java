@@ -1,6 +1,7 @@
 package io.quarkiverse.level2pc.transport;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +46,8 @@ final class PeerBatcher {
     /** A batch is closed once its bodies reach this many bytes (well below {@code max-message-size}). */
     static final int MAX_BATCH_BYTES = 1 << 20;
 
-    private record Message(String operation, byte[] body, CompletableFuture<PeerResponse> answer) {
+    /** @param traceparent the W3C trace context the message carries, or {@code null} */
+    private record Message(String operation, byte[] body, String traceparent, CompletableFuture<PeerResponse> answer) {
     }
 
     private static final class Queue {
@@ -71,14 +73,23 @@ final class PeerBatcher {
         this.executor = executor;
     }
 
-    /** Sends one phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
+    /** Sends one untraced phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
     CompletableFuture<PeerResponse> send(String peer, String operation, byte[] body) {
+        return send(peer, operation, body, null);
+    }
+
+    /**
+     * Sends one phase message to {@code peer}, alone or in a batch; the future completes with its own answer. A message
+     * with a {@code traceparent} (a W3C trace context, or {@code null}) always travels in a batch frame, alone if need
+     * be, so that its trace context is signed with the body and carried by any transport.
+     */
+    CompletableFuture<PeerResponse> send(String peer, String operation, byte[] body, String traceparent) {
         CompletableFuture<PeerResponse> answer = new CompletableFuture<>();
         boolean prepare = PeerProtocol.PREPARE.equals(operation);
         String lane = (prepare ? "p " : "o ") + peer;
         synchronized (this) {
             queues.computeIfAbsent(lane, l -> new Queue(peer, prepare ? PREPARES_IN_FLIGHT : OUTCOMES_IN_FLIGHT)).waiting
-                    .add(new Message(operation, body, answer));
+                    .add(new Message(operation, body, validTraceparent(traceparent) ? traceparent : null, answer));
         }
         pump(lane);
         return answer;
@@ -103,8 +114,9 @@ final class PeerBatcher {
                 q.inFlight++;
             }
             CompletableFuture<PeerResponse> sent;
+            boolean framed = batch.size() > 1 || batch.get(0).traceparent() != null;
             try {
-                sent = batch.size() == 1
+                sent = !framed
                         ? transport.sendAsync(q.uri, new PeerRequest(self, batch.get(0).operation(), batch.get(0).body()), executor)
                         : transport.sendAsync(q.uri, new PeerRequest(self, PeerProtocol.BATCH, encode(batch)), executor);
             } catch (RuntimeException e) {
@@ -115,7 +127,7 @@ final class PeerBatcher {
                 synchronized (this) {
                     q.inFlight--;
                 }
-                deliver(batch, r, failure);
+                deliver(batch, framed, r, failure);
                 pump(lane);
             });
         }
@@ -124,21 +136,25 @@ final class PeerBatcher {
     private static byte[] encode(List<Message> batch) {
         List<byte[]> frames = new ArrayList<>(batch.size());
         for (Message m : batch) {
-            byte[] f = new byte[m.body().length + 1];
-            f[0] = opByte(m.operation());
-            System.arraycopy(m.body(), 0, f, 1, m.body().length);
+            int head = m.traceparent() == null ? 1 : 1 + PeerProtocol.TRACEPARENT_LENGTH;
+            byte[] f = new byte[m.body().length + head];
+            f[0] = opByte(m.operation(), m.traceparent() != null);
+            if (m.traceparent() != null) {
+                System.arraycopy(m.traceparent().getBytes(StandardCharsets.US_ASCII), 0, f, 1, PeerProtocol.TRACEPARENT_LENGTH);
+            }
+            System.arraycopy(m.body(), 0, f, head, m.body().length);
             frames.add(f);
         }
         return Codec.encodeFrames(frames);
     }
 
     /** Hands each message its answer: its own frame of a batch answer, or the request's failure. */
-    private static void deliver(List<Message> batch, PeerResponse r, Throwable failure) {
+    private static void deliver(List<Message> batch, boolean framed, PeerResponse r, Throwable failure) {
         if (failure != null) {
             batch.forEach(m -> m.answer().completeExceptionally(failure));
             return;
         }
-        if (batch.size() == 1) {
+        if (!framed) {
             batch.get(0).answer().complete(r);
             return;
         }
@@ -165,11 +181,11 @@ final class PeerBatcher {
         }
     }
 
-    static byte opByte(String operation) {
+    static byte opByte(String operation, boolean traced) {
         return switch (operation) {
-            case PeerProtocol.PREPARE -> PeerProtocol.FRAME_PREPARE;
-            case PeerProtocol.COMMIT -> PeerProtocol.FRAME_COMMIT;
-            case PeerProtocol.ROLLBACK -> PeerProtocol.FRAME_ROLLBACK;
+            case PeerProtocol.PREPARE -> traced ? PeerProtocol.FRAME_TRACED_PREPARE : PeerProtocol.FRAME_PREPARE;
+            case PeerProtocol.COMMIT -> traced ? PeerProtocol.FRAME_TRACED_COMMIT : PeerProtocol.FRAME_COMMIT;
+            case PeerProtocol.ROLLBACK -> traced ? PeerProtocol.FRAME_TRACED_ROLLBACK : PeerProtocol.FRAME_ROLLBACK;
             default -> throw new IllegalArgumentException("'" + operation + "' is not batched");
         };
     }
@@ -177,11 +193,39 @@ final class PeerBatcher {
     /** The operation of a batch frame's first byte, or {@code null}. */
     static String operationOf(byte op) {
         return switch (op) {
-            case PeerProtocol.FRAME_PREPARE -> PeerProtocol.PREPARE;
-            case PeerProtocol.FRAME_COMMIT -> PeerProtocol.COMMIT;
-            case PeerProtocol.FRAME_ROLLBACK -> PeerProtocol.ROLLBACK;
+            case PeerProtocol.FRAME_PREPARE, PeerProtocol.FRAME_TRACED_PREPARE -> PeerProtocol.PREPARE;
+            case PeerProtocol.FRAME_COMMIT, PeerProtocol.FRAME_TRACED_COMMIT -> PeerProtocol.COMMIT;
+            case PeerProtocol.FRAME_ROLLBACK, PeerProtocol.FRAME_TRACED_ROLLBACK -> PeerProtocol.ROLLBACK;
             default -> null;
         };
+    }
+
+    /** Whether a frame's first byte says that a {@code traceparent} follows it. */
+    static boolean isTraced(byte op) {
+        return op == PeerProtocol.FRAME_TRACED_PREPARE || op == PeerProtocol.FRAME_TRACED_COMMIT
+                || op == PeerProtocol.FRAME_TRACED_ROLLBACK;
+    }
+
+    /** Whether {@code t} is a W3C {@code traceparent} of version 00 (lower-case hex, ids not all zero). */
+    static boolean validTraceparent(String t) {
+        if (t == null || t.length() != PeerProtocol.TRACEPARENT_LENGTH || !t.startsWith("00-") || t.charAt(35) != '-'
+                || t.charAt(52) != '-') {
+            return false;
+        }
+        boolean traceNonZero = false;
+        boolean spanNonZero = false;
+        for (int i = 3; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (i == 35 || i == 52) {
+                continue;
+            }
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                return false;
+            }
+            traceNonZero |= i < 35 && c != '0';
+            spanNonZero |= i > 35 && i < 52 && c != '0';
+        }
+        return traceNonZero && spanNonZero;
     }
 
     /** A batch answer frame: {@code status (u16) body}. */

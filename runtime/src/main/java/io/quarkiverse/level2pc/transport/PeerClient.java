@@ -29,6 +29,7 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.PeerLink;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
 import io.quarkiverse.level2pc.node.Telemetry;
+import io.quarkiverse.level2pc.node.Tracing;
 import io.quarkiverse.level2pc.node.Vote;
 
 /**
@@ -39,6 +40,7 @@ import io.quarkiverse.level2pc.node.Vote;
 public final class PeerClient implements PeerLink {
 
     private volatile Telemetry telemetry = Telemetry.NONE;
+    private volatile Tracing tracing = Tracing.NONE;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,7 +80,12 @@ public final class PeerClient implements PeerLink {
 
     @Override
     public CompletableFuture<Vote> prepare(String peer, BranchId id, TxWork work) {
-        return phase(peer, PeerProtocol.PREPARE, Codec.encodePrepare(id, work)).thenApply(r -> {
+        return prepare(peer, id, work, Tracing.Span.NONE);
+    }
+
+    @Override
+    public CompletableFuture<Vote> prepare(String peer, BranchId id, TxWork work, Tracing.Span span) {
+        return phase(peer, PeerProtocol.PREPARE, id, Codec.encodePrepare(id, work), span).thenApply(r -> {
             String vote = r.bodyText();
             return switch (vote) {
                 case PeerProtocol.VOTE_YES -> Vote.YES;
@@ -90,12 +97,22 @@ public final class PeerClient implements PeerLink {
 
     @Override
     public CompletableFuture<Completion> commit(String peer, BranchId id) {
-        return phase(peer, PeerProtocol.COMMIT, Codec.encodeBranch(id)).thenApply(PeerClient::completion);
+        return commit(peer, id, Tracing.Span.NONE);
+    }
+
+    @Override
+    public CompletableFuture<Completion> commit(String peer, BranchId id, Tracing.Span span) {
+        return phase(peer, PeerProtocol.COMMIT, id, Codec.encodeBranch(id), span).thenApply(PeerClient::completion);
     }
 
     @Override
     public CompletableFuture<Completion> rollback(String peer, BranchId id) {
-        return phase(peer, PeerProtocol.ROLLBACK, Codec.encodeBranch(id)).thenApply(PeerClient::completion);
+        return rollback(peer, id, Tracing.Span.NONE);
+    }
+
+    @Override
+    public CompletableFuture<Completion> rollback(String peer, BranchId id, Tracing.Span span) {
+        return phase(peer, PeerProtocol.ROLLBACK, id, Codec.encodeBranch(id), span).thenApply(PeerClient::completion);
     }
 
     @Override
@@ -136,10 +153,19 @@ public final class PeerClient implements PeerLink {
         return r.status() == 404 ? Completion.UNKNOWN : Completion.DONE;
     }
 
-    /** A phase message: batched with the others bound for the same peer. */
-    private CompletableFuture<PeerResponse> phase(String peer, String operation, byte[] body) {
+    /**
+     * A phase message: batched with the others bound for the same peer. Within a traced transaction ({@code parent}) the
+     * call has a span of its own, whose context travels with the message.
+     */
+    private CompletableFuture<PeerResponse> phase(String peer, String operation, BranchId id, byte[] body, Tracing.Span parent) {
         long start = System.nanoTime();
-        return reported(peer, operation, start, batcher.send(peer, operation, body).thenApply(r -> check(peer, operation, r)));
+        Tracing.Span call = parent == Tracing.Span.NONE ? Tracing.Span.NONE : tracing.call(parent, operation, peer, id);
+        CompletableFuture<PeerResponse> answer = reported(peer, operation, start,
+                batcher.send(peer, operation, body, call.traceparent()).thenApply(r -> check(peer, operation, r)));
+        if (call != Tracing.Span.NONE) {
+            answer.whenComplete((r, e) -> call.end(e == null ? null : Futures.unwrap(e)));
+        }
+        return answer;
     }
 
     private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body) {
@@ -151,6 +177,11 @@ public final class PeerClient implements PeerLink {
             sent = CompletableFuture.failedFuture(e); // a PeerLink call fails through its future, never by throwing
         }
         return reported(peer, operation, start, sent.thenApply(r -> check(peer, operation, r)));
+    }
+
+    /** Where the spans of calls to peers go; {@link Tracing#NONE} by default. */
+    public void tracing(Tracing t) {
+        this.tracing = t;
     }
 
     /** Where calls to peers are reported (metrics); {@link Telemetry#NONE} by default. */

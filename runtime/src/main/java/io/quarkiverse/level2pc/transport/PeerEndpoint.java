@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.transport;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +27,7 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
+import io.quarkiverse.level2pc.node.Tracing;
 import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.node.Heuristics;
 
@@ -52,6 +54,7 @@ public final class PeerEndpoint {
     };
     private volatile int minConsensus = -1;
     private volatile long readLeaseMillis = -1;
+    private volatile Tracing tracing = Tracing.NONE;
 
     public PeerEndpoint(Supplier<Node> node, String nodeName, String clusterName) {
         this.node = node;
@@ -66,6 +69,11 @@ public final class PeerEndpoint {
     public void quorumMode(Consumer<String> promise, BooleanSupplier current) {
         this.promise = promise;
         this.current = current;
+    }
+
+    /** Where the spans of traced messages handled here go; {@link Tracing#NONE} by default. */
+    public void tracing(Tracing t) {
+        this.tracing = t;
     }
 
     /** Whether handling {@code operation} may block the calling thread (then: not on an event loop). */
@@ -177,11 +185,16 @@ public final class PeerEndpoint {
         List<CompletableFuture<PeerResponse>> answers = new ArrayList<>(frames.size());
         for (byte[] f : frames) {
             String op = f.length == 0 ? null : PeerBatcher.operationOf(f[0]);
-            if (op == null) {
+            boolean traced = op != null && PeerBatcher.isTraced(f[0]);
+            if (op == null || (traced && f.length < 1 + PeerProtocol.TRACEPARENT_LENGTH)) {
                 answers.add(CompletableFuture.completedFuture(PeerResponse.error(400, "malformed request",
-                        "a batched message must start with 'p', 'c' or 'r'")));
-            } else {
+                        "a batched message must start with 'p', 'c' or 'r', or 'P', 'C' or 'R' and a traceparent")));
+            } else if (!traced) {
                 answers.add(handle(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length))));
+            } else {
+                int head = 1 + PeerProtocol.TRACEPARENT_LENGTH;
+                String traceparent = new String(f, 1, PeerProtocol.TRACEPARENT_LENGTH, StandardCharsets.US_ASCII);
+                answers.add(traced(request.sender(), op, traceparent, Arrays.copyOfRange(f, head, f.length)));
             }
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
@@ -189,6 +202,29 @@ public final class PeerEndpoint {
             answers.forEach(a -> out.add(PeerBatcher.answerFrame(a.join())));
             return PeerResponse.ok(Codec.encodeFrames(out));
         });
+    }
+
+    /**
+     * A traced message: handled like any other, within a span whose parent is the sender's {@code traceparent} (an
+     * invalid one is ignored, as W3C Trace Context asks).
+     */
+    private CompletableFuture<PeerResponse> traced(String sender, String op, String traceparent, byte[] body) {
+        Tracing t = tracing;
+        if (t == Tracing.NONE || !PeerBatcher.validTraceparent(traceparent)) {
+            return handle(new PeerRequest(sender, op, body));
+        }
+        BranchId id = null;
+        try {
+            id = Codec.branchOf(body, PeerProtocol.PREPARE.equals(op));
+        } catch (RuntimeException e) {
+            // the handler answers 400 for it
+        }
+        Tracing.Span span = t.handling(traceparent, op, sender, id);
+        CompletableFuture<PeerResponse> answer = handle(new PeerRequest(sender, op, body));
+        answer.whenComplete((r, e) -> span.end(e != null ? Futures.unwrap(e)
+                : r.status() >= 400 && r.status() != 404 ? new Level2pcException(op + " answered " + r.status() + " "
+                        + new String(r.body(), StandardCharsets.UTF_8)) : null));
+        return answer;
     }
 
     private CompletableFuture<PeerResponse> prepare(byte[] body) {

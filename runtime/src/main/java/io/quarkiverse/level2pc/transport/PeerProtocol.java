@@ -31,6 +31,9 @@ import java.nio.charset.StandardCharsets;
  * hello, and catch-up. Version 3 added the priority to the prepare record (wait-die), the batch
  * operation, and the "promised" refusal; the one-phase commit is gone (a coordinator commits its own
  * branch itself). Version 4 signs the answers ({@value #HEADER_RESPONSE_SIGNATURE}, see {@link PeerAuth}).
+ * Version 5 adds traced batch frames: {@code 'P'}, {@code 'C'}, {@code 'R'} followed by a W3C {@code traceparent}
+ * ({@value #TRACEPARENT_LENGTH} ASCII bytes) and the message; a traced message travels in a batch, even alone, so
+ * its trace context is signed with the body.
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
@@ -41,7 +44,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";
@@ -59,6 +62,12 @@ public final class PeerProtocol {
     static final byte FRAME_PREPARE = 'p';
     static final byte FRAME_COMMIT = 'c';
     static final byte FRAME_ROLLBACK = 'r';
+    /** A traced message's operation byte: the untraced one in upper case, then its {@code traceparent}. */
+    static final byte FRAME_TRACED_PREPARE = 'P';
+    static final byte FRAME_TRACED_COMMIT = 'C';
+    static final byte FRAME_TRACED_ROLLBACK = 'R';
+    /** The length of a W3C {@code traceparent} of version 00: {@code 00-<32 hex>-<16 hex>-<2 hex>}. */
+    public static final int TRACEPARENT_LENGTH = 55;
 
     /** Error of a prepare refused because of a promise to a node left out (quorum mode). */
     public static final String PROMISED = "promised";

@@ -21,6 +21,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.tracing.TracingPolicy;
 
 /**
  * The default {@link PeerTransport}: HTTP/1.1 with keep-alive through the Vert.x HTTP client of the
@@ -50,6 +51,9 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
     public VertxPeerTransport(Vertx vertx, PeerAuth auth, String cluster, Duration connectTimeout, Duration requestTimeout,
             TlsConfiguration tls) {
         HttpClientOptions o = new HttpClientOptions()
+                // No generic HTTP client span (nor its traceparent header): a traced message carries its own trace
+                // context, signed, inside the body, and a heartbeat is not worth a trace a second.
+                .setTracingPolicy(TracingPolicy.IGNORE)
                 .setProtocolVersion(HttpVersion.HTTP_1_1)
                 .setKeepAlive(true)
                 .setMaxPoolSize(MAX_CONNECTIONS_PER_PEER)

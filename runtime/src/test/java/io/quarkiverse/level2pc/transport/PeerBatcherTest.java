@@ -89,6 +89,43 @@ class PeerBatcherTest {
         return PeerResponse.ok(Codec.encodeFrames(Arrays.stream(answers).map(PeerBatcher::answerFrame).toList()));
     }
 
+    private static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    @Test
+    void aTracedMessageTravelsInABatchFrameWithItsTraceContextEvenAlone() {
+        CompletableFuture<PeerResponse> answer = batcher.send(A, PeerProtocol.PREPARE, body("record"), TRACEPARENT);
+
+        Sent s = transport.sent.get(0);
+        assertThat(transport.sent).hasSize(1);
+        assertThat(s.request().operation()).as("a traced message is signed with its trace context: in the body")
+                .isEqualTo(PeerProtocol.BATCH);
+        byte[] f = s.frames().get(0);
+        assertThat(f[0]).isEqualTo(PeerProtocol.FRAME_TRACED_PREPARE);
+        assertThat(new String(f, 1, PeerProtocol.TRACEPARENT_LENGTH, StandardCharsets.US_ASCII)).isEqualTo(TRACEPARENT);
+        assertThat(Arrays.copyOfRange(f, 1 + PeerProtocol.TRACEPARENT_LENGTH, f.length)).isEqualTo(body("record"));
+
+        s.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES)));
+        assertThat(answer.join().bodyText()).as("its own answer, out of the batch answer").isEqualTo(PeerProtocol.VOTE_YES);
+    }
+
+    @Test
+    void anInvalidTraceContextIsDroppedAndTheMessageGoesOutUntraced() {
+        for (String bad : List.of("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", // version
+                "00-00000000000000000000000000000000-b7ad6b7169203331-01", // all-zero trace id
+                "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", // all-zero span id
+                "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", // upper case
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra")) {
+            assertThat(PeerBatcher.validTraceparent(bad)).as(bad).isFalse();
+        }
+        assertThat(PeerBatcher.validTraceparent(TRACEPARENT)).isTrue();
+
+        batcher.send(A, PeerProtocol.COMMIT, body("branch"), "00-nonsense");
+        assertThat(transport.sent).singleElement().satisfies(s -> {
+            assertThat(s.request().operation()).isEqualTo(PeerProtocol.COMMIT);
+            assertThat(s.request().body()).isEqualTo(body("branch"));
+        });
+    }
+
     @Test
     void aLoneMessageGoesOutAloneAtOnceAsItsOwnOperation() {
         CompletableFuture<PeerResponse> answer = batcher.send(A, PeerProtocol.COMMIT, body("branch"));
