@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -123,6 +124,7 @@ class FaultCampaignIT {
 
     @Test
     void seededFaultCampaign() throws Exception {
+        Assumptions.assumeTrue(NodeProcess.NATIVE == null, "the crash points are injected by a Java agent (Byteman): JVM only");
         long seed = Long.getLong("campaign.seed", new SecureRandom().nextLong());
         int rounds = Integer.getInteger("campaign.rounds", shortRounds());
         Map<String, String> nodeProperties = campaignNodeProperties();

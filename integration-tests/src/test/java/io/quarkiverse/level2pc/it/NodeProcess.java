@@ -35,6 +35,13 @@ final class NodeProcess implements AutoCloseable {
     static final Path APP = Path.of("target/quarkus-app");
     static final Path JAR = APP.resolve("quarkus-run.jar");
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /**
+     * The native executable the nodes run instead of the JVM, with the {@code native} profile
+     * ({@code ./mvnw verify -Dnative}, which builds it and sets {@code level2pc.it.runner=native}); {@code null} on the JVM.
+     */
+    static final Path NATIVE = "native".equals(System.getProperty("level2pc.it.runner"))
+            ? Path.of(System.getProperty("native.image.path")).toAbsolutePath()
+            : null;
     /** Small heap, quick start: what the tests need. */
     static final List<String> TEST_JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
@@ -210,14 +217,20 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts the JVM without waiting for it (a node of a cluster is ready only once its peers answer). */
     NodeProcess launch() throws IOException {
-        Path jar = jar();
+        Path jar = NATIVE != null ? NATIVE : jar();
         if (isAlive()) {
             throw new IllegalStateException("node " + name + " is already running");
         }
         Files.createDirectories(dataDir.getParent());
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(jvmOptions);
+        List<String> cmd = new ArrayList<>();
+        if (NATIVE != null) {
+            // a native executable takes system properties and heap sizes, not the JVM's other options (agents, JIT)
+            cmd.add(NATIVE.toString());
+            jvmOptions.stream().filter(o -> o.startsWith("-Xm")).forEach(cmd::add);
+        } else {
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(jvmOptions);
+        }
         cmd.addAll(List.of(
                 "-Dquarkus.http.port=" + port,
                 "-Dquarkus.http.host=127.0.0.1",
@@ -226,7 +239,9 @@ final class NodeProcess implements AutoCloseable {
         for (Map.Entry<String, String> p : properties.entrySet()) {
             cmd.add("-D" + p.getKey() + "=" + p.getValue());
         }
-        cmd.addAll(List.of("-jar", jar.toString()));
+        if (NATIVE == null) {
+            cmd.addAll(List.of("-jar", jar.toString()));
+        }
         Files.writeString(log, "=== " + java.time.Instant.now() + " starting node " + name + " on port " + port + "\n",
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         process = new ProcessBuilder(cmd)
