@@ -2,11 +2,14 @@ package io.quarkiverse.level2pc.runtime;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Map;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
+
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,14 +21,20 @@ import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.LocalNode;
 import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.vertx.http.ManagementInterface;
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Operator endpoints for transactions in doubt, under {@value #PREFIX}, protected by the cluster
- * secret ({@code Authorization: Bearer <quarkus.level-2pc.cluster-secret>}; closed when no secret is
- * set). Use them over TLS: the secret travels in the header.
+ * Operator endpoints for transactions in doubt, under {@value #PREFIX}: on the Quarkus management interface when it
+ * is enabled ({@code quarkus.management.enabled=true}), else on the application's HTTP port. A caller is let in when
+ * Quarkus Security authenticated it with the role {@code quarkus.level-2pc.admin-role}, or, as the fallback, when it
+ * sends the cluster secret ({@code Authorization: Bearer <quarkus.level-2pc.cluster-secret>}; use TLS: the secret
+ * travels in the header). An authenticated caller without the role is refused (403).
  * <ul>
  * <li>{@code GET in-doubt}: the branches prepared here and not decided, oldest first, with their
  * coordinator and age, and the heuristic decisions on record;</li>
@@ -46,12 +55,37 @@ public class AdminRoutes {
     Level2pcNode node;
 
     void register(@Observes Router router) {
+        if (!onManagementInterface()) {
+            routes(router);
+        }
+    }
+
+    void registerOnManagementInterface(@Observes ManagementInterface management) {
+        routes(management.router());
+    }
+
+    /** Whether the application enabled the management interface (a build-time property, read as it was built). */
+    static boolean onManagementInterface() {
+        return ConfigProvider.getConfig().getOptionalValue("quarkus.management.enabled", Boolean.class).orElse(false);
+    }
+
+    private void routes(Router router) {
         byte[] secret = config.clusterSecret().map(s -> s.getBytes(StandardCharsets.UTF_8)).orElse(null);
         router.route(PREFIX + "*").blockingHandler(ctx -> {
+            SecurityIdentity identity = identity(ctx);
+            if (identity != null && !identity.isAnonymous()) {
+                if (identity.hasRole(config.adminRole())) {
+                    ctx.next();
+                } else {
+                    error(ctx, 403, "forbidden", "'" + identity.getPrincipal().getName() + "' does not have the role '"
+                            + config.adminRole() + "' (quarkus.level-2pc.admin-role)");
+                }
+                return;
+            }
             String why = unauthorized(secret, ctx.request().getHeader("Authorization"));
             if (why != null) {
                 ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"level-2pc\"");
-                error(ctx, 401, "unauthorized", why);
+                error(ctx, 401, "unauthorized", why + "; or authenticate with the role '" + config.adminRole() + "'");
                 return;
             }
             ctx.next();
@@ -60,6 +94,23 @@ public class AdminRoutes {
         router.route(HttpMethod.POST, PREFIX + "in-doubt/:branch/:decision").blockingHandler(this::decide, false);
         router.route(PREFIX + "*").handler(ctx -> error(ctx, 404, "not found",
                 "admin endpoints: GET " + PREFIX + "in-doubt, POST " + PREFIX + "in-doubt/<branch>/commit|rollback"));
+    }
+
+    /** Who Quarkus Security says the caller is ({@code null} without Quarkus Security or a mechanism for this port). */
+    private static SecurityIdentity identity(RoutingContext ctx) {
+        if (ctx.user() instanceof QuarkusHttpUser user) {
+            return user.getSecurityIdentity();
+        }
+        // Authentication on demand (quarkus.http.auth.proactive=false): ask for it now.
+        Uni<SecurityIdentity> deferred = ctx.get(QuarkusHttpUser.DEFERRED_IDENTITY_KEY);
+        if (deferred == null) {
+            return null;
+        }
+        try {
+            return deferred.await().atMost(Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            return null; // failed authentication: the caller may still send the cluster secret
+        }
     }
 
     static String unauthorized(byte[] secret, String header) {

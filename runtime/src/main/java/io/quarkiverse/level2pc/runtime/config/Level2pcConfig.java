@@ -154,6 +154,15 @@ public interface Level2pcConfig {
     Duration readyTimeout();
 
     /**
+     * The role that lets a caller use the admin endpoints (`/level-2pc/admin/...`, on the management interface when
+     * `quarkus.management.enabled=true`) when Quarkus Security authenticated it, e.g. with
+     * `quarkus.management.auth.basic=true` and a user store. Without such a caller, the cluster secret as a bearer
+     * token is the fallback. An authenticated caller without the role is refused (403).
+     */
+    @WithDefault("level-2pc-admin")
+    String adminRole();
+
+    /**
      * What the `level-2pc` readiness check (`/q/health/ready`) requires. `reads` (the default): UP
      * while the node serves reads (its store is open; in quorum mode it holds its read lease), so a
      * load balancer or Kubernetes keeps it in service while a peer is down and writes wait. Whether it
