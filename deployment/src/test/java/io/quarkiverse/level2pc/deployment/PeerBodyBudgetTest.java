@@ -120,7 +120,7 @@ public class PeerBodyBudgetTest {
 
     private static Map<String, String> signed(String operation, byte[] body) {
         return new PeerAuth(PeerTestSupport.SECRET, Duration.ofSeconds(30), Clock.systemUTC())
-                .sign("POST", PeerProtocol.PATH_PREFIX + operation, "coordinator-x", body);
+                .sign("POST", PeerProtocol.PATH_PREFIX + operation, "coordinator-x", "budgeted-node", body);
     }
 
     private static byte[] head(String operation, Map<String, String> auth, long contentLength) {

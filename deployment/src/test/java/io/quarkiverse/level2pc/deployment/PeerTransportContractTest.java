@@ -103,8 +103,11 @@ public abstract class PeerTransportContractTest {
         return client(COORDINATOR);
     }
 
+    /** A client as a node has one: it said hello to the participant first, so it addresses its requests to it by name. */
     private PeerClient client(String self) {
-        return new PeerClient(transport(), self, CALLS);
+        PeerClient c = new PeerClient(transport(), self, CALLS);
+        c.hello(peer(), false).exceptionally(e -> null).join();
+        return c;
     }
 
     private String peer() {
@@ -203,7 +206,7 @@ public abstract class PeerTransportContractTest {
                 frame('p', Codec.encodePrepare(stale, readThenWrite(COORDINATOR, "batch-read", Bytes.utf8("old"), "batch-2", "x"))),
                 frame('r', Codec.encodeBranch(branch("batch-unknown"))));
 
-        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, PeerProtocol.BATCH, Codec.encodeFrames(frames)));
+        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, PeerProtocol.BATCH, Codec.encodeFrames(frames), NODE));
 
         assertThat(r.status()).isEqualTo(200);
         List<PeerResponse> answers = Codec.decodeFrames(r.body(), frames.size()).stream()
@@ -483,14 +486,14 @@ public abstract class PeerTransportContractTest {
 
     @Test
     void outcomeOfAMalformedBranchIsRefusedWith400() {
-        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, PeerProtocol.OUTCOME, new byte[] { 1, 2 }));
+        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, PeerProtocol.OUTCOME, new byte[] { 1, 2 }, NODE));
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.bodyText()).contains("branch id cannot be decoded");
     }
 
     @Test
     void unknownOperationIsRefusedWith404() {
-        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, "frobnicate", new byte[0]));
+        PeerResponse r = transport().send(participant(), new PeerRequest(COORDINATOR, "frobnicate", new byte[0], NODE));
         assertThat(r.status()).isEqualTo(404);
         assertThat(r.bodyText()).contains("unknown operation").contains("frobnicate");
     }

@@ -80,9 +80,11 @@ public class RestPeerRoutesGuardTest {
         return Codec.encodePrepare(b, write("coordinator-x", key, value));
     }
 
-    /** A client of this node, blocking: its calls run on the caller's thread. */
-    private static PeerClient client(PeerTransport transport) {
-        return new PeerClient(transport, "coordinator-x", Runnable::run);
+    /** A client of this node, blocking: its calls run on the caller's thread. As a node's, it said hello first. */
+    private PeerClient client(PeerTransport transport) {
+        PeerClient c = new PeerClient(transport, "coordinator-x", Runnable::run);
+        c.hello(peer().toString(), false).exceptionally(e -> null).join();
+        return c;
     }
 
     /** Prepares then commits {@code key=value} through signed raw requests; fails unless both answer 200. */
@@ -114,7 +116,7 @@ public class RestPeerRoutesGuardTest {
     private static Map<String, String> signed(String operation, byte[] body) {
         Map<String, String> h = unsigned();
         h.putAll(new PeerAuth(PeerTestSupport.SECRET, Duration.ofSeconds(30), Clock.systemUTC())
-                .sign("POST", PeerProtocol.PATH_PREFIX + operation, "coordinator-x", body));
+                .sign("POST", PeerProtocol.PATH_PREFIX + operation, "coordinator-x", "guarded-node", body));
         return h;
     }
 
@@ -262,7 +264,7 @@ public class RestPeerRoutesGuardTest {
     void aMalformedPrepareBodyIsRefusedWith400NamingTheProblem() {
         // Appends one byte to every body: the node must refuse it, not guess.
         PeerTransport trailingByte = (peer, request) -> TRANSPORT.send(peer, new PeerRequest(request.sender(), request.operation(),
-                Arrays.copyOf(request.body(), request.body().length + 1)));
+                Arrays.copyOf(request.body(), request.body().length + 1), request.recipient()));
         BranchId b = branch("malformed");
 
         assertThatThrownBy(() -> Futures.join(client(trailingByte).prepare(peer().toString(), b, write("coordinator-x", "malformed", "v"))))
@@ -277,10 +279,10 @@ public class RestPeerRoutesGuardTest {
 
     @Test
     void otherMalformedBodiesAreRefusedWith400() {
-        var empty = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.PREPARE, new byte[0]));
-        var badPhase = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.COMMIT, new byte[] { 7, 0, 0 }));
-        var badBatch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.BATCH, new byte[] { 0, 0, 0, 9 }));
-        var badBranch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.ROLLBACK, new byte[] { 0, 0 }));
+        var empty = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.PREPARE, new byte[0], "guarded-node"));
+        var badPhase = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.COMMIT, new byte[] { 7, 0, 0 }, "guarded-node"));
+        var badBatch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.BATCH, new byte[] { 0, 0, 0, 9 }, "guarded-node"));
+        var badBranch = TRANSPORT.send(peer(), new PeerRequest("coordinator-x", PeerProtocol.ROLLBACK, new byte[] { 0, 0 }, "guarded-node"));
 
         assertThat(empty.status()).isEqualTo(400);
         assertThat(empty.bodyText()).contains("empty body");

@@ -82,7 +82,7 @@ enum CampaignFault {
 
             RULE fault-campaign: hold back the last peer's commit of the armed transaction
             CLASS io.quarkiverse.level2pc.transport.PeerClient
-            METHOD commit(java.lang.String, io.quarkiverse.level2pc.core.BranchId)
+            METHOD commit
             AT ENTRY
             IF $1.endsWith(":@SECOND_PEER_PORT@") && flagged("fault-campaign-armed-" + java.util.Arrays.toString($2.gtrid().toArray()))
             DO traceln("[fault-campaign] holding back the commit to " + $1);
@@ -90,7 +90,7 @@ enum CampaignFault {
             ENDRULE
 
             RULE fault-campaign: coordinator after the other peer acknowledged
-            CLASS io.quarkiverse.level2pc.node.TxCoordinator
+            CLASS io.quarkiverse.level2pc.node.CommitSender
             METHOD acknowledged
             AT ENTRY
             IF flagged("fault-campaign-armed-" + java.util.Arrays.toString($1.toArray()))

@@ -153,12 +153,39 @@ final class DemoClient {
     }
 
     static Map<String, String> scan(NodeProcess node, String prefix) throws IOException, InterruptedException {
-        Reply r = scanRaw(node, prefix);
-        if (r.status() != 200) {
-            throw new AssertionError("scan of '" + prefix + "' on " + node.name + " answered " + r);
+        return scanAll(HTTP, node, prefix, TIMEOUT);
+    }
+
+    /** A page of {@link #scanAll}: at most this many entries (what one {@code GET /kv} answers at most). */
+    static final int SCAN_PAGE = 1000;
+
+    /**
+     * Every entry under {@code prefix} ({@code null}: all), in key order, paged through
+     * {@code GET /kv?limit=1000&after=<last key>} (one {@code GET /kv} answers at most 1,000 entries).
+     */
+    static LinkedHashMap<String, String> scanAll(HttpClient http, NodeProcess node, String prefix, Duration timeout)
+            throws IOException, InterruptedException {
+        LinkedHashMap<String, String> all = new LinkedHashMap<>();
+        String after = null;
+        while (true) {
+            String query = "limit=" + SCAN_PAGE + (prefix == null ? "" : "&prefix=" + encode(prefix))
+                    + (after == null ? "" : "&after=" + encode(after));
+            Reply r = send(http, node.uri("/kv?" + query), "GET", null, null, Map.of(), timeout);
+            if (r.status() != 200) {
+                throw new IllegalStateException("scan of '" + prefix + "' on " + node.name + " answered " + r);
+            }
+            LinkedHashMap<String, String> page = JSON.readValue(r.body(), new TypeReference<LinkedHashMap<String, String>>() {
+            });
+            all.putAll(page);
+            if (page.size() < SCAN_PAGE) {
+                return all;
+            }
+            after = page.keySet().stream().reduce((first, second) -> second).orElseThrow();
         }
-        return JSON.readValue(r.body(), new TypeReference<LinkedHashMap<String, String>>() {
-        });
+    }
+
+    private static String encode(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     static Reply openAccount(NodeProcess node, String id, long balance) throws IOException, InterruptedException {

@@ -127,6 +127,31 @@ class PeerSecurityIT {
         Map<String, String> other = signed(auth, PeerProtocol.RECOVER, new byte[0]);
         other.put(PeerProtocol.HEADER_NODE, "b");
         assertError(post(PeerProtocol.RECOVER, new byte[0], other), 401, "unauthorized", "bad signature");
+
+        Map<String, String> readdressed = signed(auth, PeerProtocol.RECOVER, new byte[0]);
+        readdressed.put(PeerProtocol.HEADER_TO, "b");
+        assertError(post(PeerProtocol.RECOVER, new byte[0], readdressed), 401, "unauthorized", "bad signature");
+    }
+
+    @Test
+    @Order(4)
+    void aRequestForAnotherNodeIsRefusedSoACapturedOneCannotBeReplayedHere() throws Exception {
+        // What a capture of a's request to peer b looks like: correctly signed, for b.
+        byte[] branch = Codec.encodeBranch(unknownBranch());
+        Map<String, String> forB = clusterHeaders();
+        forB.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, SENDER, "b", branch));
+        assertError(post(PeerProtocol.ROLLBACK, branch, forB), 401, "unauthorized", "misaddressed: the request is for node 'b', this is node '" + node.name + "'");
+
+        Map<String, String> unnamed = clusterHeaders();
+        unnamed.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, SENDER, null, branch));
+        assertError(post(PeerProtocol.ROLLBACK, branch, unnamed), 401, "unauthorized", "must name its recipient");
+
+        // Only a hello may name nobody: the caller learns the peer's name from its answer.
+        Map<String, String> firstHello = clusterHeaders();
+        firstHello.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO, SENDER, null, new byte[0]));
+        Reply hello = post(PeerProtocol.HELLO, new byte[0], firstHello);
+        assertThat(hello.status()).as("hello naming no recipient: %s", hello).isEqualTo(200);
+        assertThat(hello.json().path("node").asText()).isEqualTo(node.name);
     }
 
     @Test
@@ -273,7 +298,7 @@ class PeerSecurityIT {
     /** Headers exactly as a peer sends them: cluster, protocol and the signature of {@code signer}. */
     private static Map<String, String> signed(PeerAuth signer, String op, byte[] body) {
         Map<String, String> h = clusterHeaders();
-        h.putAll(signer.sign("POST", PeerProtocol.PATH_PREFIX + op, SENDER, body));
+        h.putAll(signer.sign("POST", PeerProtocol.PATH_PREFIX + op, SENDER, node.name, body));
         return h;
     }
 

@@ -186,7 +186,7 @@ public class PeerRoutes {
         String protocol = ctx.request().getHeader(PeerProtocol.HEADER_PROTOCOL);
         Buffer raw = ctx.body().buffer();
         byte[] body = raw == null ? new byte[0] : raw.getBytes();
-        String why = auth.verify("POST", ctx.request().path(), ctx.request()::getHeader, body);
+        String why = auth.verify("POST", ctx.request().path(), ctx.request()::getHeader, body, config.nodeName());
         if (why != null) {
             reply(ctx, PeerResponse.error(401, "unauthorized", why));
             return;

@@ -20,7 +20,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Authenticates peer calls with the cluster secret: HMAC-SHA256 over the method, the path, the sender,
- * a timestamp, a nonce and the SHA-256 of the body. A request is accepted only inside a replay window
+ * the recipient's node name, a timestamp, a nonce and the SHA-256 of the body. The recipient refuses a request
+ * addressed to another node, so a captured request cannot be replayed to one; only a {@code hello} may leave the
+ * recipient empty (the caller learns the peer's name from its first answer). A request is accepted only inside a replay window
  * around the receiver's clock, and each nonce only once within it. The secret itself never travels.
  *
  * <p>
@@ -51,8 +53,14 @@ public final class PeerAuth {
         this.clock = clock;
     }
 
-    /** The authentication headers for a request. */
+    /** The authentication headers for a request with no recipient named (only a {@code hello} is accepted so). */
     public Map<String, String> sign(String method, String path, String sender, byte[] body) {
+        return sign(method, path, sender, null, body);
+    }
+
+    /** The authentication headers for a request to the node named {@code recipient} ({@code null}: not known yet). */
+    public Map<String, String> sign(String method, String path, String sender, String recipient, byte[] body) {
+        String to = recipient == null ? "" : recipient;
         String date = Long.toString(clock.millis());
         byte[] n = new byte[16];
         random.nextBytes(n);
@@ -61,7 +69,8 @@ public final class PeerAuth {
         headers.put(PeerProtocol.HEADER_NODE, sender);
         headers.put(PeerProtocol.HEADER_DATE, date);
         headers.put(PeerProtocol.HEADER_NONCE, nonce);
-        headers.put(PeerProtocol.HEADER_SIGNATURE, signature(method, path, sender, date, nonce, body));
+        headers.put(PeerProtocol.HEADER_TO, to);
+        headers.put(PeerProtocol.HEADER_SIGNATURE, signature(method, path, sender, to, date, nonce, body));
         return headers;
     }
 
@@ -71,6 +80,17 @@ public final class PeerAuth {
      * @return {@code null} if authentic, else why not (for the 401 answer; never echoes the secret)
      */
     public String verify(String method, String path, Function<String, String> header, byte[] body) {
+        return verify(method, path, header, body, null);
+    }
+
+    /**
+     * Checks a request's authentication headers, and that it is addressed to {@code self} (the receiver's node name;
+     * {@code null}: not checked): a request naming another node is refused, and so is one naming none unless it is a
+     * {@code hello}.
+     *
+     * @return {@code null} if authentic, else why not (for the 401 answer; never echoes the secret)
+     */
+    public String verify(String method, String path, Function<String, String> header, byte[] body, String self) {
         String unfit = precheck(header);
         if (unfit != null) {
             return unfit;
@@ -79,11 +99,17 @@ public final class PeerAuth {
         String date = header.apply(PeerProtocol.HEADER_DATE);
         String nonce = header.apply(PeerProtocol.HEADER_NONCE);
         String sig = header.apply(PeerProtocol.HEADER_SIGNATURE);
+        String to = header.apply(PeerProtocol.HEADER_TO);
+        to = to == null ? "" : to;
         long at = Long.parseLong(date);
         long now = clock.millis();
-        byte[] expected = signature(method, path, sender, date, nonce, body).getBytes(StandardCharsets.US_ASCII);
+        byte[] expected = signature(method, path, sender, to, date, nonce, body).getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(expected, sig.getBytes(StandardCharsets.US_ASCII))) {
             return "bad signature: the caller does not know quarkus.level-2pc.cluster-secret";
+        }
+        if (self != null && !to.equals(self) && !(to.isEmpty() && path.endsWith(PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO))) {
+            return to.isEmpty() ? MISADDRESSED + ": a request other than hello must name its recipient (" + PeerProtocol.HEADER_TO + ")"
+                    : MISADDRESSED + ": the request is for node '" + to + "', this is node '" + self + "'";
         }
         // Only authentic requests reach the nonce cache, so outsiders cannot fill it.
         if (seenNonces.putIfAbsent(nonce, at) != null) {
@@ -171,8 +197,11 @@ public final class PeerAuth {
         return seenNonces.size();
     }
 
-    private String signature(String method, String path, String sender, String date, String nonce, byte[] body) {
-        return mac(method + "\n" + path + "\n" + sender + "\n" + date + "\n" + nonce + "\n" + sha256(body));
+    /** How a refusal of a request addressed to another node starts: the caller then forgets the name it used. */
+    public static final String MISADDRESSED = "misaddressed";
+
+    private String signature(String method, String path, String sender, String to, String date, String nonce, byte[] body) {
+        return mac(method + "\n" + path + "\n" + sender + "\n" + to + "\n" + date + "\n" + nonce + "\n" + sha256(body));
     }
 
     private static String sha256(byte[] body) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.codec.Codec;
@@ -53,10 +54,12 @@ final class PeerBatcher {
     private static final class Queue {
         final URI uri;
         final int maxInFlight;
+        final String peer;
         final ArrayDeque<Message> waiting = new ArrayDeque<>();
         int inFlight;
 
         Queue(String peer, int maxInFlight) {
+            this.peer = peer;
             this.uri = URI.create(peer);
             this.maxInFlight = maxInFlight;
         }
@@ -66,11 +69,18 @@ final class PeerBatcher {
     private final String self;
     private final Executor executor;
     private final Map<String, Queue> queues = new HashMap<>();
+    /** A peer's node name (the requests' recipient), {@code null} if not known yet. */
+    private final Function<String, String> names;
 
     PeerBatcher(PeerTransport transport, String self, Executor executor) {
+        this(transport, self, executor, peer -> null);
+    }
+
+    PeerBatcher(PeerTransport transport, String self, Executor executor, Function<String, String> names) {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
+        this.names = names;
     }
 
     /** Sends one untraced phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
@@ -113,12 +123,14 @@ final class PeerBatcher {
                 }
                 q.inFlight++;
             }
+            String recipient = names.apply(q.peer);
             CompletableFuture<PeerResponse> sent;
             boolean framed = batch.size() > 1 || batch.get(0).traceparent() != null;
             try {
                 sent = !framed
-                        ? transport.sendAsync(q.uri, new PeerRequest(self, batch.get(0).operation(), batch.get(0).body()), executor)
-                        : transport.sendAsync(q.uri, new PeerRequest(self, PeerProtocol.BATCH, encode(batch)), executor);
+                        ? transport.sendAsync(q.uri, new PeerRequest(self, batch.get(0).operation(), batch.get(0).body(), recipient),
+                                executor)
+                        : transport.sendAsync(q.uri, new PeerRequest(self, PeerProtocol.BATCH, encode(batch), recipient), executor);
             } catch (RuntimeException e) {
                 // e.g. the default sendAsync's executor refusing the call: the request failed, its slot is freed below
                 sent = CompletableFuture.failedFuture(e);

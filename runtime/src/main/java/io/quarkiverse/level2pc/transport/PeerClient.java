@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -48,6 +50,8 @@ public final class PeerClient implements PeerLink {
     private final String self;
     private final Executor executor;
     private final PeerBatcher batcher;
+    /** Each peer's node name, from its last hello answer: every other request is addressed (and signed) to it. */
+    private final Map<String, String> names = new ConcurrentHashMap<>();
 
     /**
      * @param executor where a transport without a non-blocking send runs its calls (see
@@ -57,7 +61,7 @@ public final class PeerClient implements PeerLink {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
-        this.batcher = new PeerBatcher(transport, self, executor);
+        this.batcher = new PeerBatcher(transport, self, executor, names::get);
     }
 
     public String self() {
@@ -69,6 +73,9 @@ public final class PeerClient implements PeerLink {
         return call(peer, PeerProtocol.HELLO, askLease ? PeerProtocol.ASK_LEASE : new byte[0]).thenApply(r -> {
             try {
                 JsonNode j = JSON.readTree(r.body());
+                if (!j.path("node").asText().isEmpty()) {
+                    names.put(peer, j.path("node").asText());
+                }
                 return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt(),
                         j.path("clock").asLong(0), j.path("current").asBoolean(true), j.path("minConsensus").asInt(-1),
                         j.path("readLease").asLong(-1));
@@ -171,8 +178,9 @@ public final class PeerClient implements PeerLink {
     private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body) {
         long start = System.nanoTime();
         CompletableFuture<PeerResponse> sent;
+        String recipient = names.get(peer);
         try {
-            sent = transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body), executor);
+            sent = transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body, recipient), executor);
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e); // a PeerLink call fails through its future, never by throwing
         }
@@ -190,6 +198,11 @@ public final class PeerClient implements PeerLink {
     }
 
     private CompletableFuture<PeerResponse> reported(String peer, String operation, long start, CompletableFuture<PeerResponse> f) {
+        f.whenComplete((r, e) -> {
+            if (r != null && r.status() == 401 && detail(r).startsWith(PeerAuth.MISADDRESSED)) {
+                names.remove(peer, names.get(peer)); // another node answers there now: the next hello learns its name
+            }
+        });
         Telemetry t = telemetry;
         if (t != Telemetry.NONE) {
             f.whenComplete((r, e) -> t.peerCall(peer, operation, System.nanoTime() - start, e == null ? null : Futures.unwrap(e)));
@@ -231,6 +244,9 @@ public final class PeerClient implements PeerLink {
                 }
                 throw new PeerUnavailableException(where + detail);
             case 401:
+                if (detail.startsWith(PeerAuth.MISADDRESSED)) {
+                    throw new PeerRefusedException(where + detail);
+                }
                 throw new PeerRefusedException(where + "refused our authentication: " + detail
                         + " (all nodes must share quarkus.level-2pc.cluster-secret)");
             case 412:

@@ -85,6 +85,8 @@ public final class PeerProtocol {
     public static final String HEADER_DATE = "X-Level2pc-Date";
     public static final String HEADER_NONCE = "X-Level2pc-Nonce";
     public static final String HEADER_SIGNATURE = "X-Level2pc-Signature";
+    /** The node name of the recipient, signed: a node refuses a request addressed to another (empty: only for hello). */
+    public static final String HEADER_TO = "X-Level2pc-To";
     /** The answer's signature: HMAC of the request's nonce, the status and the body (see {@link PeerAuth#signResponse}). */
     public static final String HEADER_RESPONSE_SIGNATURE = "X-Level2pc-Response-Signature";
 

@@ -53,7 +53,7 @@ public final class RestPeerTransport implements PeerTransport {
                 .header(PeerProtocol.HEADER_CLUSTER, cluster)
                 .header(PeerProtocol.HEADER_PROTOCOL, Integer.toString(PeerProtocol.VERSION))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(request.body()));
-        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.body());
+        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.recipient(), request.body());
         for (Map.Entry<String, String> h : signed.entrySet()) {
             b.header(h.getKey(), h.getValue());
         }

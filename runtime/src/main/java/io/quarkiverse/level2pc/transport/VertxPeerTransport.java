@@ -115,7 +115,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
                 .putHeader("Content-Type", "application/octet-stream")
                 .putHeader(PeerProtocol.HEADER_CLUSTER, cluster)
                 .putHeader(PeerProtocol.HEADER_PROTOCOL, Integer.toString(PeerProtocol.VERSION));
-        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.body());
+        Map<String, String> signed = auth.sign("POST", path, request.sender(), request.recipient(), request.body());
         for (Map.Entry<String, String> h : signed.entrySet()) {
             ro.putHeader(h.getKey(), h.getValue());
         }

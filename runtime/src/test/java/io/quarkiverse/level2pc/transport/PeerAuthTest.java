@@ -65,6 +65,25 @@ class PeerAuthTest {
                 .contains("bad signature");
     }
 
+    @Test
+    void theRecipientIsSignedAndCheckedByTheReceiver() {
+        Map<String, String> toB = new HashMap<>(at(NOW).sign("POST", PATH, "node-a", "node-b", BODY));
+        assertThat(toB).containsEntry(PeerProtocol.HEADER_TO, "node-b");
+        assertThat(at(NOW).verify("POST", PATH, toB::get, BODY, "node-b")).as("at its recipient").isNull();
+        assertThat(at(NOW).verify("POST", PATH, toB::get, BODY, "node-c")).as("replayed to another node")
+                .startsWith(PeerAuth.MISADDRESSED).contains("'node-b'").contains("'node-c'");
+        Map<String, String> changed = new HashMap<>(toB);
+        changed.put(PeerProtocol.HEADER_TO, "node-c");
+        assertThat(at(NOW).verify("POST", PATH, changed::get, BODY, "node-c")).as("recipient rewritten").contains("bad signature");
+
+        Map<String, String> unnamed = new HashMap<>(at(NOW).sign("POST", PATH, "node-a", null, BODY));
+        assertThat(at(NOW).verify("POST", PATH, unnamed::get, BODY, "node-b")).as("a prepare naming nobody")
+                .startsWith(PeerAuth.MISADDRESSED).contains("must name its recipient");
+        String hello = PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO;
+        Map<String, String> firstHello = new HashMap<>(at(NOW).sign("POST", hello, "node-a", null, BODY));
+        assertThat(at(NOW).verify("POST", hello, firstHello::get, BODY, "node-b")).as("a hello naming nobody").isNull();
+    }
+
     private static Map<String, String> with(String header, UnaryOperator<String> change) {
         Map<String, String> h = signed();
         h.put(header, change.apply(h.get(header)));
