@@ -168,7 +168,7 @@ public final class PeerClient implements PeerLink {
         long start = System.nanoTime();
         Tracing.Span call = parent == Tracing.Span.NONE ? Tracing.Span.NONE : tracing.call(parent, operation, peer, id);
         CompletableFuture<PeerResponse> answer = reported(peer, operation, start,
-                batcher.send(peer, operation, body, call.traceparent()).thenApply(r -> check(peer, operation, r)));
+                batcher.send(peer, operation, body, call.traceparent()).thenApply(r -> check(peer, operation, seen(peer, r))));
         if (call != Tracing.Span.NONE) {
             answer.whenComplete((r, e) -> call.end(e == null ? null : Futures.unwrap(e)));
         }
@@ -184,7 +184,15 @@ public final class PeerClient implements PeerLink {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e); // a PeerLink call fails through its future, never by throwing
         }
-        return reported(peer, operation, start, sent.thenApply(r -> check(peer, operation, r)));
+        return reported(peer, operation, start, sent.thenApply(r -> check(peer, operation, seen(peer, r))));
+    }
+
+    /** Forgets the name of a peer that answered "misaddressed" (another node there now): the next hello learns it. */
+    private PeerResponse seen(String peer, PeerResponse r) {
+        if (r.status() == 401 && detail(r).startsWith(PeerAuth.MISADDRESSED)) {
+            names.remove(peer);
+        }
+        return r;
     }
 
     /** Where the spans of calls to peers go; {@link Tracing#NONE} by default. */
@@ -198,11 +206,6 @@ public final class PeerClient implements PeerLink {
     }
 
     private CompletableFuture<PeerResponse> reported(String peer, String operation, long start, CompletableFuture<PeerResponse> f) {
-        f.whenComplete((r, e) -> {
-            if (r != null && r.status() == 401 && detail(r).startsWith(PeerAuth.MISADDRESSED)) {
-                names.remove(peer, names.get(peer)); // another node answers there now: the next hello learns its name
-            }
-        });
         Telemetry t = telemetry;
         if (t != Telemetry.NONE) {
             f.whenComplete((r, e) -> t.peerCall(peer, operation, System.nanoTime() - start, e == null ? null : Futures.unwrap(e)));

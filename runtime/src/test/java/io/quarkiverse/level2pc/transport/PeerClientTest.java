@@ -92,6 +92,30 @@ class PeerClientTest {
     }
 
     @Test
+    void requestsAreAddressedToThePeerNamedInItsHelloAnswerUntilItSaysMisaddressed() {
+        java.util.concurrent.atomic.AtomicReference<String> node = new java.util.concurrent.atomic.AtomicReference<>("b");
+        Scripted t = new Scripted(req -> switch (req.operation()) {
+            case PeerProtocol.HELLO -> PeerResponse.ok("{\"node\":\"" + node.get() + "\",\"cluster\":\"c\",\"protocol\":5}");
+            default -> node.get().equals(req.recipient()) ? PeerResponse.ok(PeerProtocol.DONE)
+                    : PeerResponse.error(401, "unauthorized", PeerAuth.MISADDRESSED + ": the request is for node '"
+                            + req.recipient() + "', this is node '" + node.get() + "'");
+        });
+        PeerClient c = client(t);
+
+        join(c.hello(PEER, false));
+        assertThat(t.requests.get(0).recipient()).as("the first hello names nobody").isNull();
+        assertThat(join(c.commit(PEER, B))).isEqualTo(Completion.DONE);
+        assertThat(t.requests.get(1).recipient()).isEqualTo("b");
+
+        node.set("b2"); // another node answers at that address now
+        assertThatThrownBy(() -> join(c.commit(PEER, B))).isInstanceOf(PeerRefusedException.class).hasMessageContaining("misaddressed");
+        join(c.hello(PEER, false));
+        assertThat(t.requests.get(3).recipient()).as("the hello after 'misaddressed' names nobody again").isNull();
+        assertThat(join(c.commit(PEER, B))).isEqualTo(Completion.DONE);
+        assertThat(t.requests.get(4).recipient()).isEqualTo("b2");
+    }
+
+    @Test
     void anUnknownBranchIsUnknownInTheSecondPhase() {
         PeerClient c = answering(404, "unknown branch", "no branch here");
         assertThat(join(c.commit(PEER, B))).isEqualTo(Completion.UNKNOWN);
