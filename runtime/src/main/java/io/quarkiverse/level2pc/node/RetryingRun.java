@@ -56,7 +56,9 @@ final class RetryingRun {
         this.deadline = deadline;
         this.readyBound = readyBound;
         this.span = coordinator.tracing().write();
-        result.whenComplete((v, e) -> span.end(e == null ? null : Futures.unwrap(e)));
+        if (span != Tracing.Span.NONE) { // untraced: no extra stage on every write
+            result.whenComplete((v, e) -> span.end(e == null ? null : Futures.unwrap(e)));
+        }
     }
 
     void attempt() {

@@ -204,7 +204,9 @@ public final class TxCoordinator {
      */
     public CompletableFuture<Void> prepareExternal(BranchId xid, TxWork work, List<String> peers) {
         Attempt a = new Attempt(xid, work, peers.size(), true, Tracing.Span.NONE);
-        a.committed.whenComplete((v, e) -> a.span.end(e == null ? null : Futures.unwrap(e)));
+        if (a.span != Tracing.Span.NONE) {
+            a.committed.whenComplete((v, e) -> a.span.end(e == null ? null : Futures.unwrap(e)));
+        }
         synchronized (core) {
             core.begin(xid, peers, true);
         }

@@ -171,11 +171,10 @@ public class Level2pcNode implements Cluster {
         try {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
             store.onApplied(changeFeed);
-            Tracing tracing = tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE;
-            endpoint.tracing(tracing);
+            endpoint.tracing(tracing());
             PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor);
             client.telemetry(telemetry);
-            client.tracing(tracing);
+            client.tracing(tracing());
             node = NodeAssembly.assemble(settings(), store, client, endpoint,
                     scheduler, new SecureRandom(), narayana::outcomeOf, e -> eventExecutor.execute(() -> {
                         events.fire(e);
@@ -189,7 +188,7 @@ public class Level2pcNode implements Cluster {
             throw e;
         }
         node.coordinator().telemetry(telemetry);
-        node.coordinator().tracing(tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE);
+        node.coordinator().tracing(tracing());
         RecoveryResource resource = new RecoveryResource(this, narayana);
         recovery = () -> new XAResource[] { resource };
         recoveryRegistry.addXAResourceRecovery(recovery);
@@ -197,6 +196,11 @@ public class Level2pcNode implements Cluster {
         openedAsync.complete(node);
         LOG.infof("level-2pc node '%s' opened its store %s, %d prepared branch(es) in doubt, %d peer(s)", config.nodeName(),
                 dataDir.toAbsolutePath(), node.local().prepared().size(), peers.size());
+    }
+
+    /** The OpenTelemetry adapter when the application traces, else {@link Tracing#NONE}. */
+    private Tracing tracing() {
+        return tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE;
     }
 
     private NodeAssembly.Settings settings() {
