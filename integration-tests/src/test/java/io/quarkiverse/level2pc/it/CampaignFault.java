@@ -5,8 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The faults of {@link FaultCampaignIT}: process kills, a frozen process, and crash points inside the
- * protocol, injected with Byteman into one node. A crash point halts the JVM
+ * The faults of {@link FaultCampaignIT}: process kills, a frozen process, network faults on the peer
+ * links (every directed link goes through a {@link TcpProxy} of the campaign's {@link NetworkMesh}), and
+ * crash points inside the protocol, injected with Byteman into one node. A crash point halts the JVM
  * ({@code Runtime.halt(137)}: no shutdown hook, no flush, no close) at the {@code K}-th time the node
  * reaches it, so that it happens under load. The rules count only on the node that runs the agent.
  */
@@ -18,6 +19,20 @@ enum CampaignFault {
     KILL_TWO("kill -9 of two nodes", null),
     /** {@code kill -STOP} of one node for 1 to 4 s, then {@code kill -CONT}. */
     PAUSE("SIGSTOP of one node for 1-4 s", null),
+
+    /** One node cut off from both others, both directions: open connections closed, new ones refused. */
+    NET_ISOLATE("one node cut off from both others", null),
+    /** One direction of one link black-holed: connections stay open, calls hang until their timeout. */
+    NET_ONE_WAY("one direction of one link black-holed", null),
+    /** Two nodes cut from each other (both directions), each still reaching the third: a bridge partition. */
+    NET_BRIDGE("a bridge partition: two nodes cut from each other, both reaching the third", null),
+    /** One link cut and restored again and again, both directions. */
+    NET_FLAP("one link flapping", null),
+    /**
+     * Every link slow (50 ms plus up to 450 ms of jitter per chunk), lossy (5 % of chunks lost with their
+     * connection), and one node's requests delivered twice.
+     */
+    NET_SLOW_LOSSY("every link delayed 50-500 ms and lossy, one node's requests duplicated", null),
 
     /** A participant dies before writing its prepare record (the K-th prepare record of the node). */
     PARTICIPANT_BEFORE_PREPARE_RECORD("participant crash before its prepare record",
@@ -138,6 +153,11 @@ enum CampaignFault {
 
     boolean isCrashPoint() {
         return rules != null;
+    }
+
+    /** A fault of the peer links, set on the campaign's proxies (the processes run on). */
+    boolean isNetwork() {
+        return name().startsWith("NET_");
     }
 
     /**

@@ -74,7 +74,7 @@ import io.quarkiverse.level2pc.sim.RegisterLinearizability;
 class FaultCampaignIT {
 
     /** One round per fault kind: a short run still meets every kind once. */
-    static final int SHORT_ROUNDS = 12;
+    static final int SHORT_ROUNDS = CampaignFault.values().length;
     static final int CLIENTS = 6;
     static final Duration CRASH_TIMEOUT = Duration.ofSeconds(60);
     static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(120);
@@ -102,6 +102,7 @@ class FaultCampaignIT {
     }
 
     private ClusterProcesses cluster;
+    private NetworkMesh mesh;
     private final Totals totals = new Totals();
     private final Set<String> attemptedKeys = new HashSet<>();
     private final Map<String, Integer> heuristicLinesSeen = new HashMap<>();
@@ -135,12 +136,18 @@ class FaultCampaignIT {
         System.out.println("[campaign] faults by round: " + schedule);
         System.out.println("[campaign] node properties: " + nodeProperties);
         long t0 = System.nanoTime();
-        try (ClusterProcesses c = ClusterProcesses.start(label(), 3, nodeProperties)) {
+        AtomicReference<NetworkMesh> meshRef = new AtomicReference<>();
+        try (ClusterProcesses c = ClusterProcesses.start(label(), 3, nodeProperties, NodeProcess.TEST_JVM_OPTIONS,
+                ports -> NetworkFaultIT.mesh(meshRef, ports, seed))) {
             cluster = c;
+            mesh = meshRef.get();
             for (int r = 1; r <= rounds; r++) {
                 round(r, rounds, schedule.get(r - 1), new Random(seed + 0x9E3779B97F4A7C15L * r));
             }
         } finally {
+            if (meshRef.get() != null) {
+                meshRef.get().close();
+            }
             System.out.println(totals.summary(seed, totals.rounds, (System.nanoTime() - t0) / 1_000_000));
         }
         String replay = " (seed " + seed + "; see the round reports above and the node logs under "
@@ -198,12 +205,23 @@ class FaultCampaignIT {
         for (int c = 0; c < CLIENTS; c++) {
             clientSeeds[c] = rnd.nextLong();
         }
+        long netMillis = 2000 + rnd.nextInt(2001);
+        long flapMillis = 100 + rnd.nextInt(301);
         NodeProcess target = nodes.get(t);
         NodeProcess second = nodes.get(t2);
         String what = switch (fault) {
             case KILL_ONE -> "kill -9 of " + target.name + " " + faultDelay + " ms into the load";
             case KILL_TWO -> "kill -9 of " + target.name + " and " + second.name + " " + faultDelay + " ms into the load";
             case PAUSE -> "SIGSTOP of " + target.name + " for " + pauseMillis + " ms, " + faultDelay + " ms into the load";
+            case NET_ISOLATE -> target.name + " cut off from both others for " + netMillis + " ms, " + faultDelay + " ms into the load";
+            case NET_ONE_WAY -> "link " + target.name + "->" + second.name + " black-holed for " + netMillis + " ms (" + second.name + " still reaches "
+                    + target.name + "), " + faultDelay + " ms into the load";
+            case NET_BRIDGE -> target.name + " and " + second.name + " cut from each other for " + netMillis + " ms (both reach the third), "
+                    + faultDelay + " ms into the load";
+            case NET_FLAP -> "link " + target.name + "<->" + second.name + " cut and restored every " + flapMillis + " ms for " + netMillis + " ms, "
+                    + faultDelay + " ms into the load";
+            case NET_SLOW_LOSSY -> "every link delayed 50-500 ms and losing 5 % of chunks, " + target.name + "'s requests duplicated, for "
+                    + netMillis + " ms, " + faultDelay + " ms into the load";
             default -> fault.description + " on " + target.name + " at hit " + k;
         };
         System.out.printf("[campaign] round %d/%d: %s%n", r, rounds, what);
@@ -214,7 +232,7 @@ class FaultCampaignIT {
         openAccounts(r, http);
         if (fault.isCrashPoint()) {
             Path script = cluster.dir.resolve("round-" + r + "-" + fault.name() + ".btm");
-            List<URI> peers = nodes.stream().filter(n -> n != target).map(n -> URI.create(n.baseUrl())).toList();
+            List<URI> peers = mesh.peersOf(t); // the node's peer URLs: its links' proxies
             Files.writeString(script, fault.script(k, peers));
             target.stop();
             List<String> withAgent = new ArrayList<>(NodeProcess.TEST_JVM_OPTIONS);
@@ -227,6 +245,7 @@ class FaultCampaignIT {
         CampaignLoad load = new CampaignLoad(r, nodes, http, (long) r * CampaignLoad.ACCOUNTS * CampaignLoad.INITIAL_BALANCE);
         List<NodeProcess> dead = new ArrayList<>();
         long repairAt;
+        long healedAt = 0;
         load.start(clientSeeds);
         try {
             Thread.sleep(faultDelay); // schedules the fault at a seeded time into the load
@@ -251,6 +270,18 @@ class FaultCampaignIT {
                         target.resume();
                     }
                 }
+                case NET_ISOLATE, NET_ONE_WAY, NET_BRIDGE, NET_FLAP, NET_SLOW_LOSSY -> {
+                    Runnable undo = network(fault, t, t2, flapMillis);
+                    try {
+                        Thread.sleep(netMillis); // the fault lasts a seeded time under the load
+                    } finally {
+                        undo.run();
+                        mesh.heal();
+                        healedAt = System.nanoTime();
+                    }
+                    round.notes.add("links healed after " + netMillis + " ms");
+                    Thread.sleep(outageMillis); // the load goes on over the healed links
+                }
                 case STORE_WRITE_FAILS -> {
                     storeFailed(round, target, k);
                     target.stop(); // what an operator does: restart the node once the disk works again
@@ -269,7 +300,9 @@ class FaultCampaignIT {
         }
         long loadMillis = (System.nanoTime() - roundStart) / 1_000_000;
 
-        if (fault != CampaignFault.PAUSE) {
+        if (fault.isNetwork()) {
+            repairAt = healedAt; // recovery counts from the heal
+        } else if (fault != CampaignFault.PAUSE) {
             repairAt = System.nanoTime();
         }
         for (NodeProcess n : dead) {
@@ -281,6 +314,32 @@ class FaultCampaignIT {
         round.seconds = (System.nanoTime() - roundStart) / 1e9;
         System.out.println(round.report(loadMillis));
         totals.add(round);
+    }
+
+    /** Sets a network fault on the campaign's links; returns what stops it (the links are healed after it anyway). */
+    private Runnable network(CampaignFault fault, int target, int second, long flapMillis) {
+        switch (fault) {
+            case NET_ISOLATE -> mesh.isolate(target);
+            case NET_ONE_WAY -> mesh.link(target, second).mode(TcpProxy.Mode.BLACKHOLE);
+            case NET_BRIDGE -> mesh.bothWays(target, second, TcpProxy.Mode.CUT);
+            case NET_FLAP -> {
+                return mesh.flap(target, second, flapMillis);
+            }
+            case NET_SLOW_LOSSY -> {
+                mesh.everyLink(p -> {
+                    p.delay(50, 450);
+                    p.loss(0.05);
+                });
+                for (int other = 0; other < cluster.size(); other++) {
+                    if (other != target) {
+                        mesh.link(target, other).duplicate(true);
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("not a network fault: " + fault);
+        }
+        return () -> {
+        };
     }
 
     /** Waits for the crash point to halt {@code node}; a crash point not reached is recorded, and the node killed. */
@@ -907,6 +966,8 @@ class FaultCampaignIT {
         final Set<String> divergentKeys = new HashSet<>();
         final Set<String> phantomKeys = new HashSet<>();
         final Map<CampaignFault, Integer> faults = new TreeMap<>();
+        /** Per fault kind: rounds, writes attempted, acknowledged, failed, unknown, reads, anomalies, max recovery ms. */
+        final Map<CampaignFault, long[]> byKind = new TreeMap<>();
 
         void add(Round r) {
             rounds++;
@@ -925,9 +986,27 @@ class FaultCampaignIT {
             narayanaLogEntries = r.narayanaLogEntries;
             recovery.add(r.recoveryMillis);
             faults.merge(r.fault, 1, Integer::sum);
+            long[] k = byKind.computeIfAbsent(r.fault, f -> new long[8]);
+            k[0]++;
+            k[1] += r.attempted;
+            k[2] += r.acked;
+            k[3] += r.failed;
+            k[4] += r.unknown;
+            k[5] += r.reads;
+            k[6] += r.lost + r.phantom + r.half + r.bank + r.divergent + r.inDoubtLeft + r.heuristic + r.nonLinearizable;
+            k[7] = Math.max(k[7], r.recoveryMillis);
             if (!r.problems.isEmpty()) {
                 failingRounds.add(r.number + " (" + r.fault + ")");
             }
+        }
+
+        /** One line per fault kind, for the guarantees page's table. */
+        String byKindTable() {
+            StringBuilder b = new StringBuilder("[campaign] by fault kind: rounds | writes attempted / acked / failed / unknown | reads"
+                    + " | anomalies (lost+phantom+half+bank+divergent+in doubt+heuristic+non-linearizable) | max recovery ms\n");
+            byKind.forEach((f, k) -> b.append(String.format("[campaign]   %-34s %d | %d / %d / %d / %d | %d | %d | %d%n", f, k[0], k[1], k[2],
+                    k[3], k[4], k[5], k[6], k[7])));
+            return b.toString();
         }
 
         String summary(long seed, int rounds, long millis) {
@@ -935,7 +1014,7 @@ class FaultCampaignIT {
             Collections.sort(sorted);
             long median = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
             long max = sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1);
-            return String.format("[campaign] faults run: %s; rounds with problems: %s; crash points missed: %d; unexpected answers: %s; %.0f s%n"
+            return byKindTable() + String.format("[campaign] faults run: %s; rounds with problems: %s; crash points missed: %d; unexpected answers: %s; %.0f s%n"
                     + "[campaign] transactions left in the coordinators' Narayana logs after the last round (not asserted): %d%n"
                     + "campaign seed=%d rounds=%d attempted=%d acked=%d failed=%d unknown=%d lost=%d phantom=%d half=%d bank=%d"
                     + " divergent=%d inDoubtLeft=%d heuristic=%d recovery median=%dms max=%dms nonLinearizable=%d",

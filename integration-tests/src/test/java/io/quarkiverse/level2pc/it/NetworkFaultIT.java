@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -56,56 +57,33 @@ class NetworkFaultIT {
     private void run(String label, Map<String, String> mode) throws Exception {
         Map<String, String> properties = new HashMap<>(FAST);
         properties.putAll(mode);
-        List<List<TcpProxy>> mesh = new ArrayList<>();
+        AtomicReference<NetworkMesh> meshRef = new AtomicReference<>();
         try (ClusterProcesses cluster = ClusterProcesses.start(label, 3, properties, NodeProcess.TEST_JVM_OPTIONS,
-                ports -> proxies(ports, mesh))) {
+                ports -> mesh(meshRef, ports, 31))) {
+            NetworkMesh mesh = meshRef.get();
             List<NodeProcess> nodes = cluster.nodes();
             Map<String, Integer> answers = new TreeMap<>();
-            phase(cluster, mesh, "isolate c", () -> isolate(mesh, 2), answers);
-            phase(cluster, mesh, "cut a->b (b still reaches a)", () -> once(() -> proxy(mesh, 0, 1).mode(TcpProxy.Mode.CUT)), answers);
-            phase(cluster, mesh, "black-hole b->c", () -> once(() -> proxy(mesh, 1, 2).mode(TcpProxy.Mode.BLACKHOLE)), answers);
-            phase(cluster, mesh, "delay every link 50-250 ms", () -> once(() -> everyLink(mesh, p -> p.delay(50, 200))), answers);
-            phase(cluster, mesh, "flap a<->c every 300 ms", () -> flap(mesh, 0, 2), answers);
+            phase(cluster, mesh, "isolate c", () -> once(() -> mesh.isolate(2)), answers);
+            phase(cluster, mesh, "cut a->b (b still reaches a)", () -> once(() -> mesh.link(0, 1).mode(TcpProxy.Mode.CUT)), answers);
+            phase(cluster, mesh, "black-hole b->c", () -> once(() -> mesh.link(1, 2).mode(TcpProxy.Mode.BLACKHOLE)), answers);
+            phase(cluster, mesh, "delay every link 50-250 ms", () -> once(() -> mesh.everyLink(p -> p.delay(50, 200))), answers);
+            phase(cluster, mesh, "flap a<->c every 300 ms", () -> mesh.flap(0, 2, 300), answers);
             System.out.printf("NetworkFaultIT %s: answers over all phases %s%n", label, answers);
             assertThat(nodes).hasSize(3);
         } finally {
-            mesh.forEach(row -> row.forEach(p -> {
-                if (p != null) {
-                    p.close();
-                }
-            }));
+            if (meshRef.get() != null) {
+                meshRef.get().close();
+            }
         }
     }
 
-    /** Peers of node i: the proxies of its links to the others. */
-    private static Map<Integer, Map<String, String>> proxies(int[] ports, List<List<TcpProxy>> mesh) {
-        mesh.forEach(row -> row.forEach(p -> {
-            if (p != null) {
-                p.close();
-            }
-        }));
-        mesh.clear();
-        Map<Integer, Map<String, String>> props = new HashMap<>();
-        try {
-            for (int i = 0; i < ports.length; i++) {
-                List<TcpProxy> row = new ArrayList<>();
-                List<String> urls = new ArrayList<>();
-                for (int j = 0; j < ports.length; j++) {
-                    if (i == j) {
-                        row.add(null);
-                        continue;
-                    }
-                    TcpProxy p = new TcpProxy((char) ('a' + i) + "->" + (char) ('a' + j), ports[j], 31L * i + j);
-                    row.add(p);
-                    urls.add(p.url());
-                }
-                mesh.add(row);
-                props.put(i, Map.of("quarkus.level-2pc.peers", String.join(",", urls)));
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+    /** A new mesh for the ports of a start attempt (the one of a failed attempt closed). */
+    static Map<Integer, Map<String, String>> mesh(AtomicReference<NetworkMesh> ref, int[] ports, long seed) {
+        NetworkMesh old = ref.getAndSet(new NetworkMesh(ports, seed));
+        if (old != null) {
+            old.close();
         }
-        return props;
+        return ref.get().peerProperties();
     }
 
     /** A fault applied once, healed with the rest (nothing to stop). */
@@ -115,63 +93,12 @@ class NetworkFaultIT {
         };
     }
 
-    private static TcpProxy proxy(List<List<TcpProxy>> mesh, int from, int to) {
-        return mesh.get(from).get(to);
-    }
-
-    private static void everyLink(List<List<TcpProxy>> mesh, java.util.function.Consumer<TcpProxy> action) {
-        mesh.forEach(row -> row.forEach(p -> {
-            if (p != null) {
-                action.accept(p);
-            }
-        }));
-    }
-
-    private static Runnable isolate(List<List<TcpProxy>> mesh, int node) {
-        return once(() -> {
-            for (int other = 0; other < mesh.size(); other++) {
-                if (other != node) {
-                    proxy(mesh, node, other).mode(TcpProxy.Mode.CUT);
-                    proxy(mesh, other, node).mode(TcpProxy.Mode.CUT);
-                }
-            }
-        });
-    }
-
-    private static Runnable flap(List<List<TcpProxy>> mesh, int x, int y) {
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread t = new Thread(() -> {
-            boolean cut = false;
-            while (!stop.get()) {
-                cut = !cut;
-                TcpProxy.Mode m = cut ? TcpProxy.Mode.CUT : TcpProxy.Mode.PASS;
-                proxy(mesh, x, y).mode(m);
-                proxy(mesh, y, x).mode(m);
-                try {
-                    Thread.sleep(300); // the flapping period itself
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "flap");
-        t.setDaemon(true);
-        t.start();
-        return () -> {
-            stop.set(true);
-            try {
-                t.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
-    }
-
     private interface Fault {
         Runnable apply();
     }
 
     /** One phase: load, the fault for {@link #PHASE}, heal, recovery, checks. */
-    private static void phase(ClusterProcesses cluster, List<List<TcpProxy>> mesh, String what, Fault fault, Map<String, Integer> answers)
+    private static void phase(ClusterProcesses cluster, NetworkMesh mesh, String what, Fault fault, Map<String, Integer> answers)
             throws Exception {
         List<NodeProcess> nodes = cluster.nodes();
         String prefix = "nf" + Integer.toHexString(what.hashCode()) + "-";
@@ -217,7 +144,7 @@ class NetworkFaultIT {
             Thread.sleep(PHASE.toMillis()); // the fault lasts this long under the load
             undo.run();
         } finally {
-            everyLink(mesh, TcpProxy::heal);
+            mesh.heal();
             Thread.sleep(500); // some load after the heal
             stop.set(true);
             for (Thread t : clients) {

@@ -113,7 +113,7 @@ public final class PeerAuth {
         }
         // Only authentic requests reach the nonce cache, so outsiders cannot fill it.
         if (seenNonces.putIfAbsent(nonce, at) != null) {
-            return "replayed request (nonce already used)";
+            return REPLAYED + " (nonce already used)";
         }
         // A nonce must be remembered while its timestamp can still be accepted: at most window after
         // it, and its timestamp is at most window before its arrival here.
@@ -196,6 +196,12 @@ public final class PeerAuth {
     int rememberedNonces() {
         return seenNonces.size();
     }
+
+    /**
+     * How the refusal of a nonce already used starts: a replay, or the second copy of a request the network
+     * delivered twice (the first copy was handled).
+     */
+    public static final String REPLAYED = "replayed request";
 
     /** How a refusal of a request addressed to another node starts: the caller then forgets the name it used. */
     public static final String MISADDRESSED = "misaddressed";

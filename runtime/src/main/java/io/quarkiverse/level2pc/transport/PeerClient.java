@@ -250,6 +250,12 @@ public final class PeerClient implements PeerLink {
                 if (detail.startsWith(PeerAuth.MISADDRESSED)) {
                     throw new PeerRefusedException(where + detail);
                 }
+                if (detail.startsWith(PeerAuth.REPLAYED)) {
+                    // Our secret is right: a copy of this very request reached the peer first (a network that
+                    // delivers twice), and was handled there. What it did is unknown here, as after a timeout.
+                    throw new PeerUnavailableException(where + detail + ": a copy of this request reached the peer first"
+                            + " (delivered twice by the network); its outcome is unknown here");
+                }
                 throw new PeerRefusedException(where + "refused our authentication: " + detail
                         + " (all nodes must share quarkus.level-2pc.cluster-secret)");
             case 412:

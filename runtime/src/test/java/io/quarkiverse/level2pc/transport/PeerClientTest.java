@@ -116,6 +116,17 @@ class PeerClientTest {
     }
 
     @Test
+    void aRequestTheNetworkDeliveredTwiceIsAnUnknownOutcomeNotAWrongSecret() {
+        // The copy handled first made the peer remember the nonce; the original is refused as a replay.
+        PeerClient c = answering(401, "unauthorized", PeerAuth.REPLAYED + " (nonce already used)");
+        assertThatThrownBy(() -> join(c.commit(PEER, B))).isExactlyInstanceOf(PeerUnavailableException.class)
+                .hasMessageContaining("reached the peer first").hasMessageContaining("outcome is unknown")
+                .hasMessageNotContaining("cluster-secret");
+        assertThatThrownBy(() -> join(answering(401, "unauthorized", "bad signature: the caller does not know it").commit(PEER, B)))
+                .isInstanceOf(PeerRefusedException.class).hasMessageContaining("quarkus.level-2pc.cluster-secret");
+    }
+
+    @Test
     void anUnknownBranchIsUnknownInTheSecondPhase() {
         PeerClient c = answering(404, "unknown branch", "no branch here");
         assertThat(join(c.commit(PEER, B))).isEqualTo(Completion.UNKNOWN);
