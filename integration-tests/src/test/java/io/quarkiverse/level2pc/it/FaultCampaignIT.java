@@ -282,8 +282,8 @@ class FaultCampaignIT {
                     round.notes.add("links healed after " + netMillis + " ms");
                     Thread.sleep(outageMillis); // the load goes on over the healed links
                 }
-                case STORE_WRITE_FAILS -> {
-                    storeFailed(round, target, k);
+                case STORE_WRITE_FAILS, STORE_SYNC_FAILS -> {
+                    storeFailed(round, target, fault, k);
                     target.stop(); // what an operator does: restart the node once the disk works again
                     dead.add(target);
                     Thread.sleep(outageMillis);
@@ -366,7 +366,7 @@ class FaultCampaignIT {
     }
 
     /** Waits until {@code node} reports its store failed (readiness DOWN with the injected error); records a miss. */
-    private void storeFailed(Round round, NodeProcess node, int k) {
+    private void storeFailed(Round round, NodeProcess node, CampaignFault fault, int k) {
         try {
             Awaitility.await("store failure on " + node.name).atMost(CRASH_TIMEOUT).pollInterval(Duration.ofMillis(100))
                     .until(() -> {
@@ -374,9 +374,9 @@ class FaultCampaignIT {
                         return "DOWN".equals(check.path("status").asText())
                                 && check.path("data").path("reason").asText().contains("injected by the fault campaign");
                     });
-            round.notes.add("store write failed on " + node.name + "; readiness DOWN naming it; node restarted");
+            round.notes.add(fault + " on " + node.name + "; its writes health DOWN naming it; node restarted");
         } catch (ConditionTimeoutException e) {
-            totals.crashMissed.add("round " + round.number + ": STORE_WRITE_FAILS at hit " + (k + 3) + " on " + node.name
+            totals.crashMissed.add("round " + round.number + ": " + fault + " at hit " + (k + 3) + " on " + node.name
                     + " not reported within " + CRASH_TIMEOUT + "; log tail:\n" + node.logTail(40));
             round.notes.add("store failure NOT reported");
         }
