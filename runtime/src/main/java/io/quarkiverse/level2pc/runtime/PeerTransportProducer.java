@@ -23,8 +23,8 @@ import io.vertx.core.Vertx;
 
 /**
  * Produces the default {@link PeerTransport}: {@link VertxPeerTransport}, HTTP/1.1 on the application's
- * Vert.x instance. An application bean implementing
- * {@link PeerTransport} replaces it ({@code @DefaultBean}).
+ * Vert.x instance, taking answers up to {@code max-message-size} (the bound requests have). An application
+ * bean implementing {@link PeerTransport} replaces it ({@code @DefaultBean}).
  */
 @Singleton
 public class PeerTransportProducer {
@@ -35,7 +35,7 @@ public class PeerTransportProducer {
     PeerTransport vertxTransport(Level2pcConfig config, TlsConfigurationRegistry tls, Vertx vertx) {
         PeerAuth auth = new PeerAuth(config.clusterSecret().orElse(""), config.authWindow(), Clock.systemUTC());
         return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
-                tlsConfiguration(config, tls));
+                tlsConfiguration(config, tls), config.maxMessageSize().asLongValue());
     }
 
     void close(@Disposes PeerTransport transport) {

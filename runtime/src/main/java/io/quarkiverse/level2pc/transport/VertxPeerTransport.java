@@ -14,10 +14,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkus.tls.TlsConfiguration;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -28,7 +32,8 @@ import io.vertx.core.tracing.TracingPolicy;
  * application's Vert.x instance (non-blocking, on its event loops), every request signed by
  * {@link PeerAuth}. {@link #sendAsync} issues a request without occupying a thread while it is under
  * way, so a transaction's calls to all its peers cost no thread hand-off but the answer's; HTTPS
- * peers use the trust and key stores of the configured Quarkus TLS configuration.
+ * peers use the trust and key stores of the configured Quarkus TLS configuration. An answer larger than
+ * {@code max-message-size} fails the call unread (see {@link AnswerLimit}).
  */
 public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
 
@@ -44,12 +49,26 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
     private final PeerAuth auth;
     private final Duration timeout;
     private final String cluster;
+    private final long maxAnswerBytes;
 
     /**
+     * A transport whose answers may be as large as the default {@code max-message-size} (10 MiB).
+     *
      * @param tls the TLS configuration for HTTPS peers, or {@code null} (the JVM's default trust)
      */
     public VertxPeerTransport(Vertx vertx, PeerAuth auth, String cluster, Duration connectTimeout, Duration requestTimeout,
             TlsConfiguration tls) {
+        this(vertx, auth, cluster, connectTimeout, requestTimeout, tls, AnswerLimit.DEFAULT_BYTES);
+    }
+
+    /**
+     * @param tls the TLS configuration for HTTPS peers, or {@code null} (the JVM's default trust)
+     * @param maxAnswerBytes the largest answer body taken ({@code quarkus.level-2pc.max-message-size}); a larger
+     *        one fails the call
+     */
+    public VertxPeerTransport(Vertx vertx, PeerAuth auth, String cluster, Duration connectTimeout, Duration requestTimeout,
+            TlsConfiguration tls, long maxAnswerBytes) {
+        this.maxAnswerBytes = AnswerLimit.checked(maxAnswerBytes);
         HttpClientOptions o = new HttpClientOptions()
                 // No generic HTTP client span (nor its traceparent header): a traced message carries its own trace
                 // context, signed, inside the body, and a heartbeat is not worth a trace a second.
@@ -125,7 +144,7 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
         // handler after the event loop already delivered the response, and read an empty body.
         contexts[Math.floorMod(next.getAndIncrement(), contexts.length)].runOnContext(v -> http.request(ro)
                 .compose(req -> req.send(Buffer.buffer(request.body())))
-                .compose(resp -> resp.body().map(b -> new PeerResponse(resp.statusCode(), b.getBytes()))
+                .compose(resp -> bounded(resp, peer, request.operation()).map(b -> new PeerResponse(resp.statusCode(), b.getBytes()))
                         .map(r -> authentic(auth, peer, request.operation(), nonce, r,
                                 resp.getHeader(PeerProtocol.HEADER_RESPONSE_SIGNATURE))))
                 .onComplete(ar -> {
@@ -136,6 +155,36 @@ public final class VertxPeerTransport implements PeerTransport, AutoCloseable {
                     }
                 }));
         return result;
+    }
+
+    /**
+     * The body of {@code resp}, unless it is larger than {@link #maxAnswerBytes}: then the request is reset, which
+     * closes the connection (HTTP/1.1) so that the rest is never read, and the call fails naming the bound. Runs
+     * on the exchange's event loop, where the response arrived, before any of its body is delivered.
+     */
+    private Future<Buffer> bounded(HttpClientResponse resp, URI peer, String operation) {
+        long declared = AnswerLimit.declared(resp.getHeader(HttpHeaders.CONTENT_LENGTH));
+        if (declared > maxAnswerBytes) {
+            resp.request().reset();
+            return Future.failedFuture(AnswerLimit.tooLarge(peer, operation, declared, false, maxAnswerBytes));
+        }
+        Promise<Buffer> body = Promise.promise();
+        Buffer received = Buffer.buffer((int) Math.max(256, Math.min(declared, 1 << 20)));
+        resp.exceptionHandler(body::tryFail);
+        resp.handler(chunk -> {
+            if (body.future().isComplete()) {
+                return; // refused already: what is still on its way is dropped
+            }
+            long size = (long) received.length() + chunk.length();
+            if (size > maxAnswerBytes) {
+                body.fail(AnswerLimit.tooLarge(peer, operation, size, true, maxAnswerBytes));
+                resp.request().reset();
+                return;
+            }
+            received.appendBuffer(chunk);
+        });
+        resp.endHandler(v -> body.tryComplete(received));
+        return body.future();
     }
 
     @Override
