@@ -282,6 +282,7 @@ public final class Codec {
                 writeBytes(out, encodePrepare(r.branch(), r.work()));
             }
             writeGtrids(out, c.hints());
+            out.writeBoolean(c.more());
         });
     }
 
@@ -300,7 +301,12 @@ public final class Codec {
             for (int i = 0; i < p; i++) {
                 inFlight.add(decodePrepare(readBytes(in, limit)));
             }
-            return new CatchUp(keys, inFlight, readGtrids(in, limit));
+            List<Bytes> hints = readGtrids(in, limit);
+            int more = in.readUnsignedByte();
+            if (more > 1) {
+                throw new IOException("the 'more' flag is " + more + ", not 0 or 1");
+            }
+            return new CatchUp(keys, inFlight, hints, more == 1);
         });
     }
 

@@ -7,16 +7,32 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A catch-up source's answer (quorum mode): the current state of every key its hints name for the
- * caller, its branches prepared without the caller (the caller adopts them), and the hints it sent
- * (dropped once the caller applied them).
+ * A catch-up source's answer (quorum mode), one page of what the caller missed: all its branches prepared
+ * without the caller (the caller adopts them), some of its hints for the caller, whole, and the current
+ * state of every key those hints name. The hints are dropped once the caller applied them. {@code more}: the
+ * source left hints out to keep the answer small; the caller asks again once it applied this page and the
+ * source dropped its hints, until an answer has no more.
+ *
+ * <p>
+ * A page is safe to apply on its own: every key state carries its commit stamp, a node takes a state only if
+ * it is newer than its own, and a hint is dropped only after the caller applied the states it names.
  */
-public record CatchUp(List<KeyState> keys, List<PrepareRecord> inFlight, List<Bytes> hints) {
+public record CatchUp(List<KeyState> keys, List<PrepareRecord> inFlight, List<Bytes> hints, boolean more) {
 
     public CatchUp {
         keys = List.copyOf(keys);
         inFlight = List.copyOf(inFlight);
         hints = List.copyOf(hints);
+    }
+
+    /** A whole answer: every hint the source holds for the caller. */
+    public CatchUp(List<KeyState> keys, List<PrepareRecord> inFlight, List<Bytes> hints) {
+        this(keys, inFlight, hints, false);
+    }
+
+    /** Whether any of {@code answers} left hints out: the caller must ask again after applying them. */
+    public static boolean anyMore(List<CatchUp> answers) {
+        return answers.stream().anyMatch(CatchUp::more);
     }
 
     /**

@@ -5,7 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 import org.jboss.logging.Logger;
@@ -33,14 +33,32 @@ public final class CatchUps {
 
     private static final Logger LOG = Logger.getLogger(CatchUps.class);
 
+    /** The page budget by default: a quarter of the default {@code max-message-size} (10 MiB). */
+    public static final long DEFAULT_PAGE_BYTES = 10L * 1024 * 1024 / 4;
+
     private final LocalNode node;
     private final Branches branches;
     private final NodeStore store;
+    private final long pageBytes;
 
+    /** Catch-up with pages of {@link #DEFAULT_PAGE_BYTES}. */
     public CatchUps(LocalNode node) {
+        this(node, DEFAULT_PAGE_BYTES);
+    }
+
+    /**
+     * @param pageBytes the page budget: an answer of {@link #catchUpFor} stops taking hints once the key states
+     *        it holds reach this many bytes (a quarter of {@code max-message-size} in the application, so that a page
+     *        stays well below the bound a peer answer has)
+     */
+    public CatchUps(LocalNode node, long pageBytes) {
+        if (pageBytes <= 0) {
+            throw new IllegalArgumentException("the catch-up page budget must be positive: " + pageBytes);
+        }
         this.node = node;
         this.branches = node.branches;
         this.store = node.store();
+        this.pageBytes = pageBytes;
     }
 
     /** Whether work {@code w} belongs to a branch node {@code self} adopted: prepared without it (quorum mode). */
@@ -49,10 +67,13 @@ public final class CatchUps {
     }
 
     /**
-     * What node {@code name} needs to catch up from this node: the current state of every key of the commits
-     * it missed, and this node's branches that are prepared (or committing) without it, which it adopts.
-     * Branches are collected before the hints are read, so a branch completing in between is in one list or
-     * in both, never in neither.
+     * What node {@code name} needs to catch up from this node, one page of it: this node's branches that are
+     * prepared (or committing) without it, which it adopts (all of them: they are bounded by the live branches),
+     * then its hints for {@code name}, whole and in order, with the current state of every key they name, until
+     * those key states reach the page budget (at least one hint, however large). Hints left out make the answer
+     * say {@code more}: the node asks again once it applied this page and told this node so ({@link #caughtUp}),
+     * which drops the page's hints. Branches are collected before the hints are read, so a branch completing in
+     * between is in one list or in both (or in the hints of a later page), never in neither.
      */
     public CatchUp catchUpFor(String name) {
         List<PrepareRecord> inFlight = branches.locked(() -> {
@@ -64,19 +85,33 @@ public final class CatchUps {
             });
             return list;
         });
-        Set<Bytes> keys = new TreeSet<>();
+        Map<Bytes, KeyState> states = new TreeMap<>();
         List<Bytes> hints = new ArrayList<>();
+        long size = 0;
+        boolean more = false;
         for (Hint h : store.hints()) {
-            if (h.missedBy(name)) {
-                hints.add(h.gtrid());
-                keys.addAll(h.keys());
+            if (!h.missedBy(name)) {
+                continue;
+            }
+            if (!hints.isEmpty() && size >= pageBytes) {
+                more = true;
+                break;
+            }
+            hints.add(h.gtrid());
+            for (Bytes k : h.keys()) {
+                if (!states.containsKey(k)) {
+                    KeyState state = store.stateOf(k);
+                    states.put(k, state);
+                    size += sizeOf(state);
+                }
             }
         }
-        List<KeyState> states = new ArrayList<>(keys.size());
-        for (Bytes k : keys) {
-            states.add(store.stateOf(k));
-        }
-        return new CatchUp(states, inFlight, hints);
+        return new CatchUp(new ArrayList<>(states.values()), inFlight, hints, more);
+    }
+
+    /** The bytes a key state takes in a catch-up answer: its key, version and value, and their three lengths. */
+    static long sizeOf(KeyState k) {
+        return 12L + k.key().length() + k.version().length() + (k.value() == null ? 0 : k.value().length);
     }
 
     /**

@@ -107,8 +107,9 @@ public final class QuorumMode {
 
     /**
      * Brings this node up to date from the peers whose grants it holds (at least {@code min-consensus}, so
-     * they include a participant of every commit it missed), then marks it current unless its lease lapsed
-     * meanwhile. On a failure it backs off (see {@link #catchUpBackoffUntil}) and the monitor tries again.
+     * they include a participant of every commit it missed), page by page (see {@link #pages}), then marks it
+     * current unless its lease lapsed meanwhile. On a failure it backs off (see {@link #catchUpBackoffUntil})
+     * and the monitor tries again.
      */
     private CompletableFuture<Boolean> catchUp() {
         long epoch = lease.epoch();
@@ -122,21 +123,8 @@ public final class QuorumMode {
         if (sources.size() < monitor.required()) {
             return CompletableFuture.completedFuture(true); // the lease ran out before the catch-up started: start over
         }
-        List<CompletableFuture<CatchUp>> asks = sources.stream().map(link::catchUp).toList();
-        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> {
-                    List<CatchUp> answers = asks.stream().map(CompletableFuture::join).toList();
-                    return catchUps.apply(answers).thenApply(busy -> {
-                        if (busy != null) {
-                            throw new IllegalStateException("waiting: " + busy);
-                        }
-                        for (int i = 0; i < sources.size(); i++) {
-                            tellCaughtUp(sources.get(i), answers.get(i));
-                        }
-                        return true;
-                    });
-                })
-                .handle((ok, e) -> {
+        return pages(sources, epoch, 1)
+                .handle((pages, e) -> {
                     if (e != null) {
                         noteCatchUpProblem(Futures.unwrap(e).getMessage());
                         if (!lease.isCurrent()) {
@@ -147,10 +135,47 @@ public final class QuorumMode {
                     }
                     if (lease.caughtUp(epoch)) {
                         lastCatchUpProblem = null;
-                        LOG.infof("level-2pc node '%s' is current (caught up from %s)", node.nodeName(), sources);
+                        LOG.infof("level-2pc node '%s' is current (caught up from %s in %d page(s))", node.nodeName(), sources,
+                                pages);
                         readinessChanged.run();
                     }
                     return true;
+                });
+    }
+
+    /**
+     * Asks every source for a page of what this node missed and applies the answers together; while any answer
+     * says {@code more}, tells each source it applied that page's hints, waits until they all dropped them (or
+     * they would send them again) and asks every source again. Only an answer without more covers all the hints
+     * a source holds for this node. Completes with the number of pages; early, unfinished, if the lease lapsed
+     * (the caller then does not turn current and starts over). A page applied alone is safe: a key takes a
+     * state only if its stamp is newer, and a source drops a hint only once this node applied it.
+     */
+    private CompletableFuture<Integer> pages(List<String> sources, long epoch, int page) {
+        List<CompletableFuture<CatchUp>> asks = sources.stream().map(link::catchUp).toList();
+        return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+                .thenCompose(v -> {
+                    List<CatchUp> answers = asks.stream().map(CompletableFuture::join).toList();
+                    return catchUps.apply(answers).thenCompose(busy -> {
+                        if (busy != null) {
+                            throw new IllegalStateException("waiting: " + busy);
+                        }
+                        if (!CatchUp.anyMore(answers)) {
+                            for (int i = 0; i < sources.size(); i++) {
+                                tellCaughtUp(sources.get(i), answers.get(i));
+                            }
+                            return CompletableFuture.completedFuture(page);
+                        }
+                        List<CompletableFuture<Void>> told = new ArrayList<>();
+                        for (int i = 0; i < sources.size(); i++) {
+                            if (!answers.get(i).hints().isEmpty()) {
+                                told.add(link.caughtUp(sources.get(i), answers.get(i).hints()));
+                            }
+                        }
+                        return CompletableFuture.allOf(told.toArray(CompletableFuture[]::new)).thenCompose(
+                                done -> lease.epoch() != epoch ? CompletableFuture.completedFuture(page)
+                                        : pages(sources, epoch, page + 1));
+                    });
                 });
     }
 

@@ -206,7 +206,9 @@ public class Level2pcNode implements Cluster {
     private NodeAssembly.Settings settings() {
         return new NodeAssembly.Settings(config.nodeName(), config.clusterName(), peers, config.minConsensus().orElse(peers.size()),
                 config.lockWaitTimeout(), config.readLease(), config.heartbeatInterval(), config.failAfter(), config.inDoubtAfter(),
-                config.recoveryPeriod(), config.readyTimeout(), !config.commitPeersInBackground());
+                config.recoveryPeriod(), config.readyTimeout(), !config.commitPeersInBackground(),
+                // A catch-up page stays well below the bound of a peer answer (max-message-size), which the asker enforces.
+                Math.max(1, config.maxMessageSize().asLongValue() / 4));
     }
 
     /**

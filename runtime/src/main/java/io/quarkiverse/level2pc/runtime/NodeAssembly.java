@@ -33,12 +33,23 @@ import io.quarkiverse.level2pc.node.Reads;
  */
 public final class NodeAssembly {
 
-    /** What a node is built from: the validated configuration, as plain values. */
+    /**
+     * What a node is built from: the validated configuration, as plain values. {@code catchUpPageBytes} is the
+     * page budget of a catch-up answer (quorum mode, see {@link CatchUps#catchUpFor}).
+     */
     public record Settings(String nodeName, String clusterName, List<String> peers, int minConsensus, Duration lockWaitTimeout,
             Duration readLease, Duration heartbeat, int failAfter, Duration inDoubtAfter, Duration recoveryPeriod,
-            Duration readyTimeout, boolean waitForPeerCommits) {
+            Duration readyTimeout, boolean waitForPeerCommits, long catchUpPageBytes) {
         public Settings {
             peers = List.copyOf(peers);
+        }
+
+        /** Settings with catch-up pages of {@link CatchUps#DEFAULT_PAGE_BYTES}. */
+        public Settings(String nodeName, String clusterName, List<String> peers, int minConsensus, Duration lockWaitTimeout,
+                Duration readLease, Duration heartbeat, int failAfter, Duration inDoubtAfter, Duration recoveryPeriod,
+                Duration readyTimeout, boolean waitForPeerCommits) {
+            this(nodeName, clusterName, peers, minConsensus, lockWaitTimeout, readLease, heartbeat, failAfter, inDoubtAfter,
+                    recoveryPeriod, readyTimeout, waitForPeerCommits, CatchUps.DEFAULT_PAGE_BYTES);
         }
 
         /** Whether writes commit without some peers (quorum mode). */
@@ -61,7 +72,7 @@ public final class NodeAssembly {
     public static Node assemble(Settings s, NodeStore store, PeerLink link, PeerEndpoint endpoint, Scheduler scheduler,
             Random random, Function<BranchId, Outcome> externalLog, Consumer<Object> events) {
         LocalNode local = LocalNode.open(store, s.nodeName(), s.lockWaitTimeout(), scheduler);
-        CatchUps catchUps = new CatchUps(local);
+        CatchUps catchUps = new CatchUps(local, s.catchUpPageBytes());
         AtomicReference<Readiness> readiness = new AtomicReference<>();
         Runnable changed = () -> {
             Readiness r = readiness.get();

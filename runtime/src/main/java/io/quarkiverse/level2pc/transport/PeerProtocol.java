@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  *   outcome   branch                    -> 200 "COMMITTED" | "ROLLED_BACK" | "IN_PROGRESS" | "UNKNOWN"
  *                                          (asked of a transaction's coordinator: the callback site)
  *   catch-up  ""                        -> 200 catch-up answer (quorum mode: state of the keys the caller missed,
- *                                          branches prepared without it)
+ *                                          branches prepared without it; one page: "more" says ask again once
+ *                                          caught-up with its hints)
  *   caught-up transaction id list       -> 200 "DONE" (the caller applied those hints)
  *   branch-state gtrid                  -> 200 "IN_PROGRESS" | "COMMITTED" | "UNKNOWN" (asked of a participant
  *                                          of a transaction whose branch the caller adopted while catching up)
@@ -33,7 +34,9 @@ import java.nio.charset.StandardCharsets;
  * branch itself). Version 4 signs the answers ({@value #HEADER_RESPONSE_SIGNATURE}, see {@link PeerAuth}).
  * Version 5 adds traced batch frames: {@code 'P'}, {@code 'C'}, {@code 'R'} followed by a W3C {@code traceparent}
  * ({@value #TRACEPARENT_LENGTH} ASCII bytes) and the message; a traced message travels in a batch, even alone, so
- * its trace context is signed with the body.
+ * its trace context is signed with the body. Version 6 pages the catch-up answer: it ends with a {@code more}
+ * flag (a byte, 1: the source left hints out, ask again after {@code caught-up}); answers of every operation are
+ * bounded by {@code max-message-size}, as requests are.
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
@@ -44,7 +47,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 5;
+    public static final int VERSION = 6;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";

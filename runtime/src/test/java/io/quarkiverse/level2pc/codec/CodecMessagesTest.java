@@ -167,6 +167,33 @@ class CodecMessagesTest {
         assertThat(back.inFlight().get(1).branch()).isEqualTo(branch("tx-2"));
         assertSameWork(back.inFlight().get(1).work(), work().put("x", "1").build());
         assertThat(back.hints()).containsExactly(Bytes.utf8("gtrid-1"), Bytes.utf8("gtrid-2"));
+        assertThat(back.more()).as("a whole answer").isFalse();
+    }
+
+    @Test
+    void aCatchUpPageSaysWhetherTheSourceLeftHintsOut() {
+        CatchUp whole = catchUp();
+        CatchUp page = new CatchUp(whole.keys(), whole.inFlight(), whole.hints(), true);
+
+        byte[] pageBytes = Codec.encodeCatchUp(page);
+        byte[] wholeBytes = Codec.encodeCatchUp(whole);
+
+        assertThat(Codec.decodeCatchUp(pageBytes).more()).isTrue();
+        assertThat(Codec.decodeCatchUp(wholeBytes).more()).isFalse();
+        assertThat(Codec.decodeCatchUp(pageBytes).hints()).isEqualTo(whole.hints());
+        assertThat(pageBytes).as("the flag is the last byte").hasSize(wholeBytes.length);
+        assertThat(pageBytes[pageBytes.length - 1]).isEqualTo((byte) 1);
+        assertThat(wholeBytes[wholeBytes.length - 1]).isEqualTo((byte) 0);
+    }
+
+    @Test
+    void decodeCatchUpRejectsAFlagThatIsNeitherZeroNorOneAndAnAnswerWithoutIt() {
+        byte[] data = Codec.encodeCatchUp(new CatchUp(List.of(), List.of(), List.of(Bytes.utf8("g1")), true));
+        data[data.length - 1] = 2;
+
+        assertThatThrownBy(() -> Codec.decodeCatchUp(data)).isInstanceOf(DecodeException.class).hasMessageContaining("'more' flag");
+        assertThatThrownBy(() -> Codec.decodeCatchUp(Arrays.copyOf(data, data.length - 1)))
+                .as("an answer of protocol version 5 (no flag)").isInstanceOf(DecodeException.class);
     }
 
     @Test

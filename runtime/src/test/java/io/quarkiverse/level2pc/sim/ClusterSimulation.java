@@ -7,6 +7,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import io.quarkiverse.level2pc.node.CatchUps;
 import io.quarkiverse.level2pc.runtime.NodeAssembly;
 
 /**
@@ -75,6 +76,7 @@ final class ClusterSimulation {
     private final SimNetwork network;
     private final List<SimNode> nodes = new ArrayList<>();
     private final SimWorkload workload;
+    private long catchUpPageBytes = CatchUps.DEFAULT_PAGE_BYTES;
 
     ClusterSimulation(Scenario scenario) {
         this.scenario = scenario;
@@ -93,11 +95,16 @@ final class ClusterSimulation {
         return new ClusterSimulation(scenario).run();
     }
 
+    /** The page budget of the nodes' catch-up answers (quorum mode), for nodes started from now on. */
+    void catchUpPageBytes(long bytes) {
+        this.catchUpPageBytes = bytes;
+    }
+
     private NodeAssembly.Settings settings(SimNode n) {
         List<String> peers = nodes.stream().filter(o -> o != n).map(o -> o.address).toList();
         return new NodeAssembly.Settings(n.name, "sim", peers, scenario.quorum() ? 1 : 2, Duration.ofMillis(600),
                 Duration.ofMillis(400), Duration.ofMillis(100), 3, Duration.ofMillis(300), Duration.ofMillis(150),
-                Duration.ofMillis(600), false);
+                Duration.ofMillis(600), false, catchUpPageBytes);
     }
 
     private void start(SimNode n) {
