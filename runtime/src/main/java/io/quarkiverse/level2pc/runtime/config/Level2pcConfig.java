@@ -103,9 +103,11 @@ public interface Level2pcConfig {
     Duration authWindow();
 
     /**
-     * The largest peer-protocol request body a node accepts (a prepare carries all of a transaction's
-     * writes, so this bounds the size of a replicated transaction). Larger requests are refused with 413.
-     * Must not exceed `quarkus.http.limits.max-body-size` (default 10240K), which Quarkus applies first.
+     * The largest peer-protocol message body: a node refuses a larger request with 413, and fails a call
+     * whose answer is larger, without reading it, as a peer failure. A prepare carries all of a transaction's
+     * writes, so this bounds the size of a replicated transaction; a quorum-mode catch-up answer is paged to
+     * about a quarter of it. Must not exceed `quarkus.http.limits.max-body-size` (default 10240K), which
+     * Quarkus applies first. Set the same value on every node.
      */
     @WithDefault("10M")
     MemorySize maxMessageSize();
