@@ -85,7 +85,7 @@ public class Flood {
         AtomicLong requests = new AtomicLong();
         byte[] chunk = new byte[64 * 1024];
         String head = "POST /level-2pc/peer/prepare HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n"
-                + "Content-Type: application/octet-stream\r\nX-Level2pc-Cluster: level-2pc\r\nX-Level2pc-Protocol: 5\r\n"
+                + "Content-Type: application/octet-stream\r\nX-Level2pc-Cluster: level-2pc\r\nX-Level2pc-Protocol: 6\r\n"
                 + "Content-Length: " + bytes + "\r\n\r\n";
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
