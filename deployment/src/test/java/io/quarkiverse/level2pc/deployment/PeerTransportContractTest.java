@@ -57,25 +57,38 @@ import io.quarkus.test.QuarkusUnitTest;
  * What every {@link PeerTransport} must deliver when a coordinator talks to a participant node: the
  * participant's answers reach the coordinator's {@link PeerClient} as the same votes, completions,
  * outcomes and exceptions whichever transport carries them, alone or batched. Each subclass runs these
- * cases against one transport and a running single-node application of its own (the participant), driven
- * as if by a coordinator node called {@value #COORDINATOR}. (Protocol 3 has no one-phase commit to a peer:
- * the cases for it are gone.)
+ * cases against one transport and a running application of its own (the participant), driven as if by a coordinator
+ * node called {@value #COORDINATOR}: the participant lists it (and the other coordinators of the recovery case) as
+ * peers, {@link FakeMember}s, since it serves members only. (Protocol 3 has no one-phase commit to a peer: the cases
+ * for it are gone.)
  */
 public abstract class PeerTransportContractTest {
 
     static final String NODE = "participant";
     static final String CLUSTER = "contract-cluster";
     static final String COORDINATOR = "coordinator-x";
+    /** The coordinators of the recovery case: members too. */
+    static final List<String> RECOVERING = List.of("coordinator-rec-x", "coordinator-rec-y", "coordinator-rec-z");
+
+    /** The participant's peers: a fake member for every coordinator the cases play. */
+    static String members() {
+        List<String> addresses = new ArrayList<>();
+        addresses.add(FakeMember.address(COORDINATOR, CLUSTER));
+        RECOVERING.forEach(name -> addresses.add(FakeMember.address(name, CLUSTER)));
+        return String.join(",", addresses);
+    }
 
     /** The participant application: a single node with a cluster secret and a short lock wait. */
     static QuarkusUnitTest participantApp(Class<? extends PeerTransportContractTest> testClass) {
         return new QuarkusUnitTest()
                 .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class,
-                        InMemoryPeerTransport.class, RecordingXAResource.class, PeerTransportContractTest.class, testClass))
+                        InMemoryPeerTransport.class, RecordingXAResource.class, FakeMember.class, PeerTransportContractTest.class,
+                        testClass))
                 .overrideConfigKey("quarkus.http.test-port", "0")
                 .overrideConfigKey("quarkus.level-2pc.node-name", NODE)
                 .overrideConfigKey("quarkus.level-2pc.cluster-name", CLUSTER)
                 .overrideConfigKey("quarkus.level-2pc.cluster-secret", PeerTestSupport.SECRET)
+                .overrideConfigKey("quarkus.level-2pc.peers", members())
                 .overrideConfigKey("quarkus.level-2pc.lock-wait-timeout", "300ms")
                 .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(testClass));
     }
@@ -230,8 +243,8 @@ public abstract class PeerTransportContractTest {
     @Test
     void helloNamesTheNodeItsClusterAndTheProtocol() {
         PeerLink.Hello hello = join(client().hello(peer(), false));
-        // It also says the settings every node must share: min-consensus (0 here: no peers), no read lease (full mode).
-        assertThat(hello).isEqualTo(new PeerLink.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true, 0, -1));
+        // It also says the settings every node must share: min-consensus (4 here: all its peers), no read lease (full mode).
+        assertThat(hello).isEqualTo(new PeerLink.Hello(NODE, CLUSTER, PeerProtocol.VERSION, hello.clock(), true, 4, -1));
         assertThat(hello.clock()).as("the participant's clock reading").isPositive();
     }
 
@@ -397,8 +410,8 @@ public abstract class PeerTransportContractTest {
 
     @Test
     void recoverListsOnlyTheBranchesTheCallingNodeCoordinates() {
-        String x = "coordinator-rec-x";
-        String y = "coordinator-rec-y";
+        String x = RECOVERING.get(0);
+        String y = RECOVERING.get(1);
         BranchId x1 = branch("rec-x1");
         BranchId x2 = branch("rec-x2");
         BranchId y1 = branch("rec-y1");
@@ -409,7 +422,7 @@ public abstract class PeerTransportContractTest {
 
         assertThat(client(x).recover(peer())).containsExactlyInAnyOrder(x1, x2);
         assertThat(client(y).recover(peer())).containsExactly(y1);
-        assertThat(client("coordinator-rec-z").recover(peer())).isEmpty();
+        assertThat(client(RECOVERING.get(2)).recover(peer())).isEmpty();
 
         join(client(x).commit(peer(), x1));
         join(client(x).rollback(peer(), x2));

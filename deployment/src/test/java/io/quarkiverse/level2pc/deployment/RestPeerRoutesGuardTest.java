@@ -53,11 +53,13 @@ public class RestPeerRoutesGuardTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class))
+            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class, FakeMember.class))
             .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.level-2pc.node-name", "guarded-node")
             .overrideConfigKey("quarkus.level-2pc.cluster-name", CLUSTER)
             .overrideConfigKey("quarkus.level-2pc.cluster-secret", PeerTestSupport.SECRET)
+            // The node the test plays: only a member's requests are served.
+            .overrideConfigKey("quarkus.level-2pc.peers", FakeMember.address("coordinator-x", CLUSTER))
             .overrideConfigKey("quarkus.level-2pc.max-message-size", "1K")
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(RestPeerRoutesGuardTest.class));
 

@@ -61,7 +61,7 @@ public class TlsPeerTransportTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class))
+            .withApplicationRoot(jar -> jar.addClasses(TestSupport.class, PeerTestSupport.class, FakeMember.class))
             .overrideConfigKey("quarkus.http.test-port", "0")
             .overrideConfigKey("quarkus.http.test-ssl-port", "0")
             .overrideConfigKey("quarkus.http.insecure-requests", "disabled")
@@ -72,6 +72,8 @@ public class TlsPeerTransportTest {
             .overrideConfigKey("quarkus.level-2pc.tls-configuration-name", "peer-trust")
             .overrideConfigKey("quarkus.level-2pc.node-name", "tls-node")
             .overrideConfigKey("quarkus.level-2pc.cluster-secret", PeerTestSupport.SECRET)
+            // The node the test plays (over plain HTTP: only its address is needed): only a member's requests are served.
+            .overrideConfigKey("quarkus.level-2pc.peers", FakeMember.address("coordinator-x", "level-2pc"))
             .overrideConfigKey("quarkus.level-2pc.path", TestSupport.freshDataDir(TlsPeerTransportTest.class));
 
     /**
