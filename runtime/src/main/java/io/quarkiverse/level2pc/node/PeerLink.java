@@ -62,6 +62,11 @@ public interface PeerLink {
     /** A heartbeat; with {@code askLease} (quorum mode) the answer is also the peer's promise (see {@code QuorumLease}). */
     CompletableFuture<Hello> hello(String peer, boolean askLease);
 
+    /** The node name {@code peer} answered its last hello with; {@code null} if none is known. */
+    default String nameOf(String peer) {
+        return null;
+    }
+
     /** Quorum mode: what this node missed and must take from {@code peer} before it reads again. */
     CompletableFuture<CatchUp> catchUp(String peer);
 

@@ -51,6 +51,7 @@ import io.quarkiverse.level2pc.node.Tracing;
 import io.quarkiverse.level2pc.runtime.config.Level2pcConfig;
 import io.quarkiverse.level2pc.storage.LevelStore;
 import io.quarkiverse.level2pc.storage.NodeStore;
+import io.quarkiverse.level2pc.transport.Membership;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerEndpoint;
 import io.quarkiverse.level2pc.transport.PeerTransport;
@@ -163,7 +164,13 @@ public class Level2pcNode implements Cluster {
         }
         peers = ConfigValidator.peerAddresses(config);
         scheduler = (Scheduler.SystemScheduler) Scheduler.system("level-2pc-timer");
-        endpoint = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
+        PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor);
+        PeerEndpoint served = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
+        // Only members get in, from the first request on; a request whose sender had to be asked about goes on to a
+        // blocking operation on the peer-call threads, never on the event loop the answer came on.
+        served.members(new Membership(config.nodeName(), peers, client, scheduler::nanoTime, config.heartbeatInterval()),
+                peerExecutor);
+        endpoint = served;
         // Before the node is assembled: a ClusterReady observer may use the database as soon as it is (the
         // event is fired on its own thread, possibly before this method returns).
         enlistment = new TxEnlistment(tm, tsr, config.nodeName(), this);
@@ -172,7 +179,6 @@ public class Level2pcNode implements Cluster {
             NodeStore store = new NodeStore(LevelStore.open(dataDir, config.sync(), config.maxOpenFiles()));
             store.onApplied(changeFeed);
             endpoint.tracing(tracing());
-            PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor);
             client.telemetry(telemetry);
             client.tracing(tracing());
             node = NodeAssembly.assemble(settings(), store, client, endpoint,

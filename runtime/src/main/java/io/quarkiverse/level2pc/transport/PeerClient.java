@@ -70,7 +70,25 @@ public final class PeerClient implements PeerLink {
 
     @Override
     public CompletableFuture<Hello> hello(String peer, boolean askLease) {
-        return call(peer, PeerProtocol.HELLO, askLease ? PeerProtocol.ASK_LEASE : new byte[0]).thenApply(r -> {
+        return hello(peer, call(peer, PeerProtocol.HELLO, askLease ? PeerProtocol.ASK_LEASE : new byte[0]));
+    }
+
+    /**
+     * A name query: a hello that only asks the peer who it is (see {@link Membership}), addressed to nobody so that a
+     * peer renamed since its last answer answers it too.
+     */
+    public CompletableFuture<Hello> askName(String peer) {
+        return hello(peer, call(peer, PeerProtocol.HELLO, PeerProtocol.ASK_NAME, null));
+    }
+
+    /** The node name {@code peer} answered its last hello with; {@code null} if none is known. */
+    @Override
+    public String nameOf(String peer) {
+        return names.get(peer);
+    }
+
+    private CompletableFuture<Hello> hello(String peer, CompletableFuture<PeerResponse> answer) {
+        return answer.thenApply(r -> {
             try {
                 JsonNode j = JSON.readTree(r.body());
                 if (!j.path("node").asText().isEmpty()) {
@@ -176,9 +194,12 @@ public final class PeerClient implements PeerLink {
     }
 
     private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body) {
+        return call(peer, operation, body, names.get(peer));
+    }
+
+    private CompletableFuture<PeerResponse> call(String peer, String operation, byte[] body, String recipient) {
         long start = System.nanoTime();
         CompletableFuture<PeerResponse> sent;
-        String recipient = names.get(peer);
         try {
             sent = transport.sendAsync(URI.create(peer), new PeerRequest(self, operation, body, recipient), executor);
         } catch (RuntimeException e) {
@@ -258,6 +279,7 @@ public final class PeerClient implements PeerLink {
                 }
                 throw new PeerRefusedException(where + "refused our authentication: " + detail
                         + " (all nodes must share quarkus.level-2pc.cluster-secret)");
+            case 403:
             case 412:
                 throw new PeerRefusedException(where + detail);
             default:

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -34,9 +35,9 @@ import io.quarkiverse.level2pc.node.Heuristics;
 /**
  * The participant side of the peer protocol, independent of how requests arrive (REST route, in-memory
  * transport): decodes a request, runs it against the local node and encodes the answer. Malformed input
- * is a 400 naming the problem and changes nothing; every operation is idempotent. The phase operations
- * (and hello) never block, so they may run on an event loop; the others may read the store at length or
- * ask a transaction manager's log ({@link #isBlocking}).
+ * is a 400 naming the problem and changes nothing; every operation is idempotent. A sender that is not a member is
+ * refused before anything else ({@link #members}). The phase operations (and hello) never block, so they may run on an
+ * event loop; the others may read the store at length or ask a transaction manager's log ({@link #isBlocking}).
  */
 public final class PeerEndpoint {
 
@@ -55,6 +56,8 @@ public final class PeerEndpoint {
     private volatile int minConsensus = -1;
     private volatile long readLeaseMillis = -1;
     private volatile Tracing tracing = Tracing.NONE;
+    private volatile Membership members;
+    private volatile Executor blocking = Runnable::run;
 
     public PeerEndpoint(Supplier<Node> node, String nodeName, String clusterName) {
         this.node = node;
@@ -81,7 +84,39 @@ public final class PeerEndpoint {
         return !NON_BLOCKING.contains(operation);
     }
 
+    /**
+     * Only members may send requests from now on ({@link Membership}); a request that had to wait for the decision
+     * continues on {@code blocking} if it may block ({@link #isBlocking}), else on the thread the decision came on.
+     * Without it every authentic sender is served (tests of the other rules).
+     */
+    public void members(Membership m, Executor blocking) {
+        this.blocking = blocking;
+        this.members = m;
+    }
+
+    /**
+     * Handles a request: refused before it has any effect unless its sender is a member (a name query excepted), then
+     * decoded, run against the local node and answered.
+     */
     public CompletableFuture<PeerResponse> handle(PeerRequest request) {
+        Membership m = members;
+        if (m == null || isNameQuery(request)) {
+            return handleAdmitted(request);
+        }
+        CompletableFuture<PeerResponse> refusal = m.admit(request.sender());
+        if (refusal.isDone()) {
+            PeerResponse r = refusal.join();
+            return r != null ? CompletableFuture.completedFuture(r) : handleAdmitted(request);
+        }
+        Executor next = isBlocking(request.operation()) ? blocking : Runnable::run;
+        return refusal.thenComposeAsync(r -> r != null ? CompletableFuture.completedFuture(r) : handleAdmitted(request), next);
+    }
+
+    private static boolean isNameQuery(PeerRequest request) {
+        return PeerProtocol.HELLO.equals(request.operation()) && Arrays.equals(request.body(), PeerProtocol.ASK_NAME);
+    }
+
+    private CompletableFuture<PeerResponse> handleAdmitted(PeerRequest request) {
         CompletableFuture<PeerResponse> answer;
         try {
             answer = dispatch(request);
@@ -168,12 +203,13 @@ public final class PeerEndpoint {
      */
     private PeerResponse hello(PeerRequest request) {
         Node n = open();
-        if (request.sender() != null) {
+        // A name query is answered to any authentic caller (it may not be a member): it changes nothing here.
+        if (!isNameQuery(request)) {
             heardFrom.accept(request.sender());
-        }
-        Consumer<String> p = promise;
-        if (p != null && Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
-            p.accept(request.sender());
+            Consumer<String> p = promise;
+            if (p != null && Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
+                p.accept(request.sender());
+            }
         }
         return PeerResponse.ok(helloJson(nodeName, clusterName, n.local().clockReading(), current.getAsBoolean(), minConsensus,
                 readLeaseMillis));
@@ -190,7 +226,7 @@ public final class PeerEndpoint {
                 answers.add(CompletableFuture.completedFuture(PeerResponse.error(400, "malformed request",
                         "a batched message must start with 'p', 'c' or 'r', or 'P', 'C' or 'R' and a traceparent")));
             } else if (!traced) {
-                answers.add(handle(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length))));
+                answers.add(handleAdmitted(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length))));
             } else {
                 int head = 1 + PeerProtocol.TRACEPARENT_LENGTH;
                 String traceparent = new String(f, 1, PeerProtocol.TRACEPARENT_LENGTH, StandardCharsets.US_ASCII);
@@ -211,7 +247,7 @@ public final class PeerEndpoint {
     private CompletableFuture<PeerResponse> traced(String sender, String op, String traceparent, byte[] body) {
         Tracing t = tracing;
         if (t == Tracing.NONE || !PeerBatcher.validTraceparent(traceparent)) {
-            return handle(new PeerRequest(sender, op, body));
+            return handleAdmitted(new PeerRequest(sender, op, body));
         }
         BranchId id = null;
         try {
@@ -220,7 +256,7 @@ public final class PeerEndpoint {
             // the handler answers 400 for it
         }
         Tracing.Span span = t.handling(traceparent, op, sender, id);
-        CompletableFuture<PeerResponse> answer = handle(new PeerRequest(sender, op, body));
+        CompletableFuture<PeerResponse> answer = handleAdmitted(new PeerRequest(sender, op, body));
         answer.whenComplete((r, e) -> span.end(e != null ? Futures.unwrap(e)
                 : r.status() >= 400 && r.status() != 404 ? new Level2pcException(op + " answered " + r.status() + " "
                         + new String(r.body(), StandardCharsets.UTF_8)) : null));

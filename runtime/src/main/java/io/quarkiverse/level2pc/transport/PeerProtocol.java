@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
  * a {@code POST /level-2pc/peer/<operation>} with a binary body (see {@code codec.Codec}):
  *
  * <pre>
- *   hello     "" or "lease"             -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..,
+ *   hello     "", "lease" or "name"     -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..,
  *                                                  "minConsensus":..[,"readLease":..]}
  *   prepare   prepare record            -> 200 "YES" | "READ_ONLY"; 409 conflict
  *   commit    branch                    -> 200 "DONE"; 404 unknown branch
@@ -26,7 +26,10 @@ import java.nio.charset.StandardCharsets;
  * </pre>
  *
  * A hello whose body is "lease" asks for a read lease (quorum mode): the answer promises not to commit
- * without the caller for twice read-lease.
+ * without the caller for twice read-lease. A hello whose body is "name" only asks who the receiver is: it is
+ * answered to any authentic caller and changes nothing; every other request is handled only for a member, a node
+ * one of the receiver's configured peers answers hellos as ({@link Membership}: 403 "not a member", 503 "unknown
+ * sender" while some peer's name cannot be learned).
  *
  * Version 2 added the commit stamp, participants and excluded count to the prepare record, the clock to
  * hello, and catch-up. Version 3 added the priority to the prepare record (wait-die), the batch
@@ -36,9 +39,10 @@ import java.nio.charset.StandardCharsets;
  * ({@value #TRACEPARENT_LENGTH} ASCII bytes) and the message; a traced message travels in a batch, even alone, so
  * its trace context is signed with the body. Version 6 pages the catch-up answer: it ends with a {@code more}
  * flag (a byte, 1: the source left hints out, ask again after {@code caught-up}); answers of every operation are
- * bounded by {@code max-message-size}, as requests are.
+ * bounded by {@code max-message-size}, as requests are. The "name" hello
+ * and the membership check need no new version: a node without them answers a "name" hello as a plain one.
  *
- * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 404 unknown
+ * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 403 not a member, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
  * version, 413 body too large ({@code max-message-size}), 415 not {@code application/octet-stream},
  * 500 internal error or corrupted store, 503 not ready, lock wait timeout, or "promised" (quorum mode: a
@@ -76,6 +80,8 @@ public final class PeerProtocol {
     public static final String PROMISED = "promised";
     /** Body of a hello that asks for a read lease. */
     static final byte[] ASK_LEASE = "lease".getBytes(StandardCharsets.US_ASCII);
+    /** Body of a hello that only asks the receiver's name (answered to any authentic caller, see {@link Membership}). */
+    static final byte[] ASK_NAME = "name".getBytes(StandardCharsets.US_ASCII);
 
     /** Error of a second-phase call for a branch an operator committed by hand. */
     public static final String HEURISTIC_COMMIT = "heuristic commit";

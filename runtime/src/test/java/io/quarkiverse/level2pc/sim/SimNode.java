@@ -8,6 +8,7 @@ import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.runtime.NodeAssembly;
 import io.quarkiverse.level2pc.storage.MemoryStore;
 import io.quarkiverse.level2pc.storage.NodeStore;
+import io.quarkiverse.level2pc.transport.Membership;
 import io.quarkiverse.level2pc.transport.PeerClient;
 import io.quarkiverse.level2pc.transport.PeerEndpoint;
 
@@ -42,8 +43,11 @@ final class SimNode {
 
     void start(NodeAssembly.Settings settings, SimNetwork network, Random random) {
         endpoint = new PeerEndpoint(() -> up ? node : null, name, settings.clusterName());
-        node = NodeAssembly.assemble(settings, new NodeStore(store, clock::currentTimeMillis),
-                new PeerClient(network.transportOf(this), name, Runnable::run), endpoint, clock, random, b -> Outcome.UNKNOWN, e -> {
+        PeerClient client = new PeerClient(network.transportOf(this), name, Runnable::run);
+        // As in the application: only members get in.
+        endpoint.members(new Membership(name, settings.peers(), client, clock::nanoTime, settings.heartbeat()), Runnable::run);
+        node = NodeAssembly.assemble(settings, new NodeStore(store, clock::currentTimeMillis), client, endpoint, clock, random,
+                b -> Outcome.UNKNOWN, e -> {
                 });
         up = true;
     }

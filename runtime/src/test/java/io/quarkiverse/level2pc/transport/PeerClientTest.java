@@ -255,6 +255,27 @@ class PeerClientTest {
                 .isExactlyInstanceOf(PeerRefusedException.class)
                 .hasMessageContaining("bad signature")
                 .hasMessageContaining("quarkus.level-2pc.cluster-secret");
+        assertThatThrownBy(() -> join(answering(403, "not a member", "node 'me' is not among the peers of node 'b'")
+                .prepare(PEER, B, WORK)))
+                .isExactlyInstanceOf(PeerRefusedException.class)
+                .hasMessageContaining("not among the peers")
+                .satisfies(e -> assertThat(((Level2pcException) e).isRetryable()).isFalse());
+    }
+
+    @Test
+    void aNameQueryNamesNobodyAndTeachesThePeersName() {
+        Scripted t = new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, true, 1, -1)));
+        PeerClient c = client(t);
+        join(c.hello(PEER, false));
+        assertThat(c.nameOf(PEER)).isEqualTo("b");
+
+        assertThat(join(c.askName(PEER)).node()).isEqualTo("b");
+
+        PeerRequest query = t.requests.get(1);
+        assertThat(query.operation()).isEqualTo(PeerProtocol.HELLO);
+        assertThat(query.body()).isEqualTo(PeerProtocol.ASK_NAME);
+        assertThat(query.recipient()).as("a peer renamed since its last answer answers it too").isNull();
+        assertThat(c.nameOf("http://10.0.0.3:8080")).isNull();
     }
 
     @Test
