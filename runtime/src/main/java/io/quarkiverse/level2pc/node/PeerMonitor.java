@@ -368,12 +368,14 @@ public final class PeerMonitor implements AutoCloseable {
     /**
      * {@code nodeName} just said hello to this node: if this node is waiting out a back-off before calling
      * it again (it was unreachable), it calls it at the next round instead (a restarted peer is seen at
-     * once, not up to 8 heartbeats later).
+     * once, not up to 8 heartbeats later). The peer is known by the name it answered this node's last hello with, or,
+     * if it never connected, by the name the link learned for its address (a name query at its first hello).
      */
     public void heardFrom(String nodeName) {
         synchronized (this) {
             for (Peer p : peers.values()) {
-                if (nodeName.equals(p.node) && p.state != State.CONNECTED) {
+                boolean named = nodeName.equals(p.node) || (p.node == null && nodeName.equals(link.nameOf(p.uri)));
+                if (named && p.state != State.CONNECTED) {
                     p.nextAttemptNanos = scheduler.nanoTime();
                 }
             }

@@ -75,6 +75,29 @@ class PeerMonitorSettingsTest {
         assertThat(m.isQuorate()).isTrue();
     }
 
+    /**
+     * A peer that never answered this node's hellos (its name is unknown to the monitor) is known by the name the link
+     * learned for its address (a name query): its hello ends the back-off too.
+     */
+    @Test
+    void aHelloFromAPeerThatNeverConnectedEndsTheBackOffByTheNameLearnedForItsAddress() {
+        ManualScheduler scheduler = new ManualScheduler();
+        Answering link = new Answering(null);
+        PeerMonitor m = monitor(scheduler, link, 1, 3000);
+        scheduler.advance(Duration.ofSeconds(4));
+        assertThat(m.status().get(0).node()).isNull();
+        int calls = link.calls;
+        m.heardFrom("b");
+        scheduler.advance(Duration.ofMillis(300));
+        assertThat(link.calls).as("its name is not known yet: the back-off goes on").isEqualTo(calls);
+
+        link.name = "b";
+        link.answer = new PeerLink.Hello("b", "c1", 3, 0, true, 1, 3000);
+        m.heardFrom("b");
+        scheduler.advance(Duration.ofMillis(300));
+        assertThat(m.status().get(0).state()).isEqualTo(PeerMonitor.State.CONNECTED);
+    }
+
     private static PeerMonitor monitor(int minConsensus, long readLeaseMillis, PeerLink.Hello answer) {
         return monitor(new ManualScheduler(), new Answering(answer), minConsensus, readLeaseMillis);
     }
@@ -94,6 +117,12 @@ class PeerMonitorSettingsTest {
     private static final class Answering implements PeerLink {
         volatile PeerLink.Hello answer;
         volatile int calls;
+        volatile String name;
+
+        @Override
+        public String nameOf(String peer) {
+            return name;
+        }
 
         Answering(PeerLink.Hello answer) {
             this.answer = answer;
