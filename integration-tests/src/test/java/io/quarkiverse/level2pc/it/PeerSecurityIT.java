@@ -33,14 +33,16 @@ import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
 import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.it.DemoClient.Reply;
+import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkiverse.level2pc.transport.PeerAuth;
 import io.quarkiverse.level2pc.transport.PeerProtocol;
 
 /**
  * The peer endpoints of a running cluster node ({@code /level-2pc/peer/*}) let in only callers that
- * prove knowledge of the cluster secret, within the replay window, once per request; malformed input
- * from an authenticated caller is a 4xx naming the problem; and none of it changes the node's data or
- * leaves anything in doubt. The nodes run with {@code max-message-size=1K}.
+ * prove knowledge of the cluster secret, within the replay window, once per request, under the name of one of
+ * the node's members; malformed input from an authenticated member is a 4xx naming the problem; and none of it
+ * changes the node's data or leaves anything in doubt. The test signs as node 1, a member of node 0 (the node it
+ * calls). The nodes run with {@code max-message-size=1K}.
  */
 @ExtendWith(ClusterProcesses.LogsOnFailure.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,7 +50,8 @@ class PeerSecurityIT {
 
     private static final List<String> OPERATIONS = List.of(PeerProtocol.PREPARE, PeerProtocol.COMMIT, PeerProtocol.ROLLBACK,
             PeerProtocol.RECOVER, PeerProtocol.HELLO);
-    private static final String SENDER = "tester";
+    /** The name the test signs with: node 1's, a member of node 0. */
+    private static String sender;
 
     private static ClusterProcesses cluster;
     private static NodeProcess node;
@@ -60,6 +63,7 @@ class PeerSecurityIT {
     static void startCluster() throws Exception {
         cluster = ClusterProcesses.start("peer-security", 3, Map.of("quarkus.level-2pc.max-message-size", "1K"));
         node = cluster.node(0);
+        sender = cluster.node(1).name;
         auth = new PeerAuth(cluster.secret, Duration.ofSeconds(30), Clock.systemUTC());
         run = "sec" + UUID.randomUUID().toString().substring(0, 8) + "-";
         for (int i = 0; i < 5; i++) {
@@ -125,7 +129,7 @@ class PeerSecurityIT {
         assertError(post(PeerProtocol.RECOVER, new byte[0], forHello), 401, "unauthorized", "bad signature");
 
         Map<String, String> other = signed(auth, PeerProtocol.RECOVER, new byte[0]);
-        other.put(PeerProtocol.HEADER_NODE, "b");
+        other.put(PeerProtocol.HEADER_NODE, cluster.node(2).name); // another member: only the signature tells
         assertError(post(PeerProtocol.RECOVER, new byte[0], other), 401, "unauthorized", "bad signature");
 
         Map<String, String> readdressed = signed(auth, PeerProtocol.RECOVER, new byte[0]);
@@ -139,19 +143,38 @@ class PeerSecurityIT {
         // What a capture of a's request to peer b looks like: correctly signed, for b.
         byte[] branch = Codec.encodeBranch(unknownBranch());
         Map<String, String> forB = clusterHeaders();
-        forB.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, SENDER, "b", branch));
+        forB.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, sender, "b", branch));
         assertError(post(PeerProtocol.ROLLBACK, branch, forB), 401, "unauthorized", "misaddressed: the request is for node 'b', this is node '" + node.name + "'");
 
         Map<String, String> unnamed = clusterHeaders();
-        unnamed.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, SENDER, null, branch));
+        unnamed.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.ROLLBACK, sender, null, branch));
         assertError(post(PeerProtocol.ROLLBACK, branch, unnamed), 401, "unauthorized", "must name its recipient");
 
         // Only a hello may name nobody: the caller learns the peer's name from its answer.
         Map<String, String> firstHello = clusterHeaders();
-        firstHello.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO, SENDER, null, new byte[0]));
+        firstHello.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO, sender, null, new byte[0]));
         Reply hello = post(PeerProtocol.HELLO, new byte[0], firstHello);
         assertThat(hello.status()).as("hello naming no recipient: %s", hello).isEqualTo(200);
         assertThat(hello.json().path("node").asText()).isEqualTo(node.name);
+    }
+
+    @Test
+    @Order(4)
+    void aCorrectlySignedRequestFromANodeThatIsNotAMemberIsRefusedWith403() throws Exception {
+        byte[] lease = "lease".getBytes(StandardCharsets.US_ASCII);
+        byte[] prepare = Codec.encodePrepare(unknownBranch(), new TxWork(new TreeMap<>(Map.of(KeySpace.dataKey(
+                KeySpace.dbPrefix(KeySpace.DEFAULT_DB), utf8(run + "intruded")), utf8("v"))), new HashMap<>(), "intruder"));
+        for (String op : List.of(PeerProtocol.HELLO, PeerProtocol.PREPARE, PeerProtocol.RECOVER)) {
+            byte[] body = op.equals(PeerProtocol.HELLO) ? lease : op.equals(PeerProtocol.PREPARE) ? prepare : new byte[0];
+            Map<String, String> h = clusterHeaders();
+            h.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + op, "intruder", node.name, body));
+            assertError(post(op, body, h), 403, "not a member",
+                    "node 'intruder' is not among the peers of node '" + node.name + "' (quarkus.level-2pc.peers");
+        }
+        Map<String, String> own = clusterHeaders();
+        own.putAll(auth.sign("POST", PeerProtocol.PATH_PREFIX + PeerProtocol.HELLO, node.name, node.name, lease));
+        assertError(post(PeerProtocol.HELLO, lease, own), 403, "not a member", "this node's own name");
+        // Nothing prepared, nothing promised: checked by the last test (same data, nothing in doubt, writes go on).
     }
 
     @Test
@@ -298,7 +321,7 @@ class PeerSecurityIT {
     /** Headers exactly as a peer sends them: cluster, protocol and the signature of {@code signer}. */
     private static Map<String, String> signed(PeerAuth signer, String op, byte[] body) {
         Map<String, String> h = clusterHeaders();
-        h.putAll(signer.sign("POST", PeerProtocol.PATH_PREFIX + op, SENDER, node.name, body));
+        h.putAll(signer.sign("POST", PeerProtocol.PATH_PREFIX + op, sender, node.name, body));
         return h;
     }
 
@@ -315,6 +338,10 @@ class PeerSecurityIT {
         assertThat(r.body()).as("no secret in %s", r).doesNotContain(cluster.secret);
     }
 
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
     private static BranchId unknownBranch() {
         byte[] gtrid = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
         return new BranchId(0x4c32, Bytes.wrap(gtrid), Bytes.wrap(new byte[] { 1 }));
@@ -323,7 +350,7 @@ class PeerSecurityIT {
     /** The start of a well-formed prepare record that claims {@code count} writes but carries none. */
     private static byte[] validPrepareWithWriteCount(int count) throws IOException {
         byte[] good = Codec.encodePrepare(unknownBranch(),
-                new TxWork(new TreeMap<>(), new HashMap<>(), SENDER));
+                new TxWork(new TreeMap<>(), new HashMap<>(), sender));
         // format, branch, coordinator, then the write count: replace the count and cut the rest.
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         int countAt = good.length - 8; // write count (int) then read count (int), both 0
