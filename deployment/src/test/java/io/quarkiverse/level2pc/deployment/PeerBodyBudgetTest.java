@@ -104,6 +104,31 @@ public class PeerBodyBudgetTest {
         }
     }
 
+    /**
+     * An unauthenticated sender that announces a large body gets its 401 before sending any of it, and the
+     * node closes the connection at once instead of waiting to read (and throw away) the body: a flood of
+     * unsigned large bodies costs the node their headers only.
+     */
+    @Test
+    void anUnauthenticatedLargeBodyIsRefusedAndItsConnectionClosedWithoutReadingIt() throws Exception {
+        try (Socket s = open()) {
+            s.getOutputStream().write(head(PeerProtocol.PREPARE, Map.of(), MAX)); // no authentication headers
+            s.getOutputStream().flush();
+            String answer = readAnswer(s);
+            assertThat(answer).startsWith("HTTP/1.1 401").contains("missing authentication headers");
+            s.setSoTimeout(5_000);
+            int next;
+            try {
+                next = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                next = -1; // closed by a reset: closed all the same
+            } catch (java.net.SocketTimeoutException stillOpen) {
+                throw new AssertionError("the node kept the connection open, waiting for a body it would read and discard");
+            }
+            assertThat(next).as("the node closed the connection after its answer").isEqualTo(-1);
+        }
+    }
+
     private Socket open() throws IOException {
         Socket s = new Socket(url.getHost(), url.getPort());
         s.setSoTimeout(10_000);

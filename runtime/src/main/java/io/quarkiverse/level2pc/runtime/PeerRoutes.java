@@ -66,19 +66,17 @@ public class PeerRoutes {
                 return;
             }
             String why = auth == null ? CLOSED : auth.precheck(ctx.request()::getHeader);
+            long size = bodySize(ctx.request().getHeader("Content-Length"), limit);
             if (why != null) {
-                ctx.response().putHeader("Connection", "close");
-                reply(ctx, PeerResponse.error(401, "unauthorized", why));
+                refuseUnread(ctx, PeerResponse.error(401, "unauthorized", why), size);
                 return;
             }
             // A body is authenticated only once it has been read and hashed: large ones share a budget, so that
             // forged headers cannot make the node hold many large bodies at once (small ones always pass).
-            long size = bodySize(ctx.request().getHeader("Content-Length"), limit);
             if (size > SMALL_BODY && !bodies.reserve(size)) {
-                ctx.response().putHeader("Connection", "close");
-                reply(ctx, PeerResponse.error(503, "busy", "node '" + config.nodeName() + "' is already reading "
+                refuseUnread(ctx, PeerResponse.error(503, "busy", "node '" + config.nodeName() + "' is already reading "
                         + bodies.inFlight() + " bytes of large peer request bodies, its budget (4 x"
-                        + " quarkus.level-2pc.max-message-size); retry"));
+                        + " quarkus.level-2pc.max-message-size); retry"), size);
                 return;
             }
             if (size > SMALL_BODY) {
@@ -217,6 +215,21 @@ public class PeerRoutes {
     private static void signed(RoutingContext ctx, PeerAuth auth, String nonce, PeerResponse r) {
         ctx.response().putHeader(PeerProtocol.HEADER_RESPONSE_SIGNATURE, auth.signResponse(nonce, r.status(), r.body()));
         reply(ctx, r);
+    }
+
+    /**
+     * Refuses a request before its body is read, and closes the connection. Vert.x would otherwise read (and
+     * throw away) the rest of the body to keep the connection usable, which is the cost an unauthenticated
+     * flood of large bodies must not have: a body that may be large ({@code size} over {@link #SMALL_BODY}) is
+     * not waited for, its connection is closed once the answer is written (the sender may then see a reset
+     * rather than the answer). A small one is in the receive buffer already: read, the answer arrives whole.
+     */
+    private static void refuseUnread(RoutingContext ctx, PeerResponse r, long size) {
+        ctx.response().putHeader("Connection", "close");
+        reply(ctx, r);
+        if (size > SMALL_BODY) {
+            ctx.request().connection().close();
+        }
     }
 
     private static void reply(RoutingContext ctx, PeerResponse r) {
