@@ -22,6 +22,12 @@ import io.quarkiverse.level2pc.PeerReconnecting;
  * does not answer), the state of each peer, the lifecycle events, and whether enough peers answer
  * for {@code min-consensus} ("quorate"). A peer that reports another cluster, another protocol
  * version or this node's own name is never counted as connected.
+ * <p>
+ * Two connected nodes share their heartbeats (every node in every write; not in quorum mode, whose
+ * hellos renew read leases): a node that heard a connected peer's hello within the last heartbeat skips
+ * its own hello to it that round, as the peer's hello proved it alive, but says hello itself at least every
+ * {@value #OWN_HELLO_EVERY} heartbeats, which proves its own direction. An idle pair then exchanges about
+ * one hello per heartbeat instead of two.
  */
 public final class PeerMonitor implements AutoCloseable {
 
@@ -50,6 +56,10 @@ public final class PeerMonitor implements AutoCloseable {
         boolean inFlight;
         /** What the peer said in its last hello: it is current (quorum mode; always true otherwise). */
         boolean current = true;
+        /** When this node last heard the peer's hello, and last had its own hello answered. */
+        long heardNanos;
+        long answeredNanos;
+        boolean heard;
 
         Peer(String uri) {
             this.uri = uri;
@@ -71,6 +81,11 @@ public final class PeerMonitor implements AutoCloseable {
     private volatile HelloListener helloListener = (peer, sentNanos, askedLease, hello) -> {
     };
     private volatile BooleanSupplier askLease = () -> false;
+    /** Whether heartbeats are shared with peers that say hello (not in quorum mode). */
+    private volatile boolean shareHeartbeats = true;
+
+    /** A node says hello itself at least every this many heartbeats, whatever it hears. */
+    static final int OWN_HELLO_EVERY = 4;
 
     /** Told of every answered hello, with the time it was sent and whether it asked for a lease (read leases, clocks). */
     @FunctionalInterface
@@ -82,6 +97,7 @@ public final class PeerMonitor implements AutoCloseable {
     public void quorumMode(BooleanSupplier askLease, HelloListener listener) {
         this.askLease = askLease;
         this.helloListener = listener;
+        this.shareHeartbeats = false;
     }
 
     /**
@@ -127,6 +143,10 @@ public final class PeerMonitor implements AutoCloseable {
         synchronized (this) {
             for (Peer p : peers.values()) {
                 if (now - p.nextAttemptNanos >= 0 && !p.inFlight) {
+                    if (sharedHeartbeat(p, now)) {
+                        p.nextAttemptNanos = now + heartbeatNanos;
+                        continue;
+                    }
                     p.inFlight = true;
                     due.add(p);
                 }
@@ -136,6 +156,12 @@ public final class PeerMonitor implements AutoCloseable {
             hello(p);
         }
         onTick.run();
+    }
+
+    /** Whether {@code p}'s own hello proved it alive within the last heartbeat, so that this node's may wait. */
+    private boolean sharedHeartbeat(Peer p, long now) {
+        return shareHeartbeats && p.state == State.CONNECTED && p.heard && now - p.heardNanos < heartbeatNanos
+                && now - p.answeredNanos < OWN_HELLO_EVERY * heartbeatNanos;
     }
 
     /** One hello, without blocking: a peer that hangs does not delay the others. */
@@ -242,7 +268,8 @@ public final class PeerMonitor implements AutoCloseable {
             p.node = node;
             p.attempts = 0;
             p.lastError = null;
-            p.nextAttemptNanos = scheduler.nanoTime() + heartbeatNanos;
+            p.answeredNanos = scheduler.nanoTime();
+            p.nextAttemptNanos = p.answeredNanos + heartbeatNanos;
         }
         if (changed) {
             LOG.infof("Peer %s (node '%s') connected", p.uri, node);
@@ -373,10 +400,14 @@ public final class PeerMonitor implements AutoCloseable {
      */
     public void heardFrom(String nodeName) {
         synchronized (this) {
+            long now = scheduler.nanoTime();
             for (Peer p : peers.values()) {
                 boolean named = nodeName.equals(p.node) || (p.node == null && nodeName.equals(link.nameOf(p.uri)));
                 if (named && p.state != State.CONNECTED) {
-                    p.nextAttemptNanos = scheduler.nanoTime();
+                    p.nextAttemptNanos = now;
+                } else if (named) {
+                    p.heard = true; // a connected peer alive now: this node's next hello to it may wait (shared heartbeats)
+                    p.heardNanos = now;
                 }
             }
         }

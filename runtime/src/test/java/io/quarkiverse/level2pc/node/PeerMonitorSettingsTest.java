@@ -98,6 +98,43 @@ class PeerMonitorSettingsTest {
         assertThat(m.status().get(0).state()).isEqualTo(PeerMonitor.State.CONNECTED);
     }
 
+    /**
+     * Every node in every write: a connected peer that says hello every heartbeat proves itself alive, and this
+     * node says its own hello only every {@value PeerMonitor#OWN_HELLO_EVERY} heartbeats; a peer that goes quiet
+     * gets this node's hello every heartbeat again. Quorum mode keeps every hello (they renew the read leases).
+     */
+    @Test
+    void connectedPeersShareHeartbeatsExceptInQuorumMode() {
+        assertThat(ownHellosIn20Heartbeats(false, true)).as("the peer says hello every heartbeat").isBetween(4, 6);
+        assertThat(ownHellosIn20Heartbeats(false, false)).as("the peer is quiet").isBetween(19, 21);
+        assertThat(ownHellosIn20Heartbeats(true, true)).as("quorum mode").isBetween(19, 21);
+    }
+
+    private static int ownHellosIn20Heartbeats(boolean quorum, boolean peerSaysHello) {
+        ManualScheduler scheduler = new ManualScheduler();
+        Answering link = new Answering(new PeerLink.Hello("b", "c1", 3, 0, true, 1, quorum ? 3000 : -1));
+        PeerMonitor m = new PeerMonitor(List.of(PEER), link, "a", "c1", 3, 1, Duration.ofSeconds(1), 5, e -> {
+        }, () -> {
+        }, scheduler);
+        m.expectReadLease(quorum ? 3000 : -1);
+        if (quorum) {
+            m.quorumMode(() -> false, (peer, sent, asked, hello) -> {
+            });
+        }
+        m.start();
+        scheduler.advance(Duration.ofMillis(10));
+        assertThat(m.status().get(0).state()).isEqualTo(PeerMonitor.State.CONNECTED);
+        int before = link.calls;
+        for (int i = 0; i < 20; i++) {
+            if (peerSaysHello) {
+                m.heardFrom("b");
+            }
+            scheduler.advance(Duration.ofMillis(1000));
+            assertThat(m.status().get(0).state()).isEqualTo(PeerMonitor.State.CONNECTED);
+        }
+        return link.calls - before;
+    }
+
     private static PeerMonitor monitor(int minConsensus, long readLeaseMillis, PeerLink.Hello answer) {
         return monitor(new ManualScheduler(), new Answering(answer), minConsensus, readLeaseMillis);
     }
