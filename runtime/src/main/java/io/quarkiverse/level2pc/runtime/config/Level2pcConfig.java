@@ -83,7 +83,9 @@ public interface Level2pcConfig {
     String clusterName();
 
     /**
-     * How often the node checks each peer (a `hello` call), and the base of the reconnect back-off.
+     * How often the node checks each peer (a `hello` call), and the base of the reconnect back-off. With every
+     * node in every write, a node skips its `hello` to a connected peer that said `hello` to it within the last
+     * interval, but says its own at least every 4 intervals (shared heartbeats).
      */
     @WithDefault("1s")
     Duration heartbeatInterval();
