@@ -159,6 +159,19 @@ final class ConfigValidator {
      * dot ({@code http://kv-0.kv-peers:8080} for node {@code kv-0}), as in a list every node of a Kubernetes
      * StatefulSet shares. Such an entry is skipped.
      */
+    /**
+     * How long a node waits for a peer's answer: {@code prepare-timeout}, but in quorum mode ({@code min-consensus}
+     * below the number of peers) at most {@code read-lease}. A prepare that the network holds back for longer than
+     * {@code read-lease} could otherwise pass after the promise it was waiting for ran out, across a partition
+     * change, and a node leaning on another promise would read stale data (see the quorum page's limits); with
+     * the coordinator giving up first, such a prepare's transaction rolls back.
+     */
+    static java.time.Duration peerCallTimeout(Level2pcConfig config) {
+        int peers = (int) config.peers().orElse(List.of()).stream().filter(p -> !isSelf(p, config.nodeName())).count();
+        boolean quorum = config.minConsensus().isPresent() && config.minConsensus().getAsInt() < peers;
+        return quorum && config.readLease().compareTo(config.prepareTimeout()) < 0 ? config.readLease() : config.prepareTimeout();
+    }
+
     static boolean isSelf(String peer, String nodeName) {
         try {
             String host = URI.create(peer.trim()).getHost();

@@ -34,7 +34,7 @@ public class PeerTransportProducer {
     @DefaultBean
     PeerTransport vertxTransport(Level2pcConfig config, TlsConfigurationRegistry tls, Vertx vertx) {
         PeerAuth auth = new PeerAuth(config.clusterSecret().orElse(""), config.authWindow(), Clock.systemUTC());
-        return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), config.prepareTimeout(),
+        return new VertxPeerTransport(vertx, auth, config.clusterName(), Duration.ofSeconds(2), ConfigValidator.peerCallTimeout(config),
                 tlsConfiguration(config, tls), config.maxMessageSize().asLongValue());
     }
 

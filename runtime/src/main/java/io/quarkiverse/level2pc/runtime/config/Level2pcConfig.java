@@ -142,7 +142,9 @@ public interface Level2pcConfig {
      * How long a node waits for a peer's answer to any peer call (a prepare vote in particular) before
      * it treats the peer as unavailable: a prepare then counts as a NO vote and the transaction rolls
      * back; a commit is sent again by the coordinator, which keeps its decision until the peer acknowledges
-     * it.
+     * it. In quorum mode (`min-consensus` below the number of peers) the node waits at most `read-lease`
+     * (the smaller of the two): a prepare held back longer than the read lease must not pass, or a node
+     * whose lease rests on another node's promise could read stale data after a partition change.
      */
     @WithDefault("10s")
     Duration prepareTimeout();
