@@ -173,16 +173,6 @@ enum CampaignFault {
         return rules != null;
     }
 
-    /**
-     * Whether the default schedule runs this kind. {@link #STORE_SYNC_FAILS} runs on demand only
-     * ({@code -Dcampaign.faults=STORE_SYNC_FAILS}): when the failed sync is a coordinator's decision inside a JTA
-     * one-phase commit, the extension reports the unknown outcome to Narayana as a heuristic hazard, which
-     * Narayana keeps as a heuristic record until an operator forgets it; the campaign counts it as an anomaly.
-     */
-    boolean isDefault() {
-        return this != STORE_SYNC_FAILS;
-    }
-
     /** A fault of the peer links, set on the campaign's proxies (the processes run on). */
     boolean isNetwork() {
         return name().startsWith("NET_");

@@ -134,6 +134,13 @@ public final class ClusterResource implements XAResource, Serializable {
             }
             Futures.join(n.coordinator().run(work, n.readiness()::writeSet, n.readiness().writeBound(), cluster().retryBound()));
         } catch (OutcomeUnknownException e) {
+            // No XA code says "unknown, but all or nothing": Narayana records XA_HEURHAZ (and XAER_RMFAIL alike) as a
+            // heuristic hazard, the only way it has to tell the application that a one-phase outcome is unknown.
+            LOG.errorf("The outcome of JTA transaction %s is unknown: %s. Narayana is told XA_HEURHAZ: the application gets"
+                    + " HeuristicMixedException, and Narayana keeps a heuristic-hazard record of the transaction that its"
+                    + " recovery reports until it is removed. No node decided on its own: once node '%s' restarts, the"
+                    + " transaction is committed on every node or on none (see the operations guide)", xid, e.getMessage(),
+                    n.name());
             ctx.fail(e);
             throw xa(XAException.XA_HEURHAZ, e);
         } catch (RuntimeException e) {
