@@ -85,6 +85,23 @@ public final class QuorumLease {
         }
     }
 
+    /**
+     * A grantor said this node is behind: it holds a transaction written without this node, or a hint for one,
+     * that this node has not caught up with (a prepare that reached it before its promise, then was delayed). A
+     * current node stops being current at once, as on a lapse, and catches up from its grantors, the one that
+     * said so included (its answer still counts as a grant, recorded before). A node that is not current ignores
+     * it: its catch-up's sources promised it throughout, so their answers hold what they said it lacks, and a
+     * grantor that is not one of its sources says so again at its next hello once it turned current. Returns
+     * whether this node stopped being current.
+     */
+    public synchronized boolean behind() {
+        if (!current) {
+            return false;
+        }
+        lapsed();
+        return true;
+    }
+
     /** The lease ran out: not current until a catch-up that starts after this finishes. */
     private void lapsed() {
         current = false;

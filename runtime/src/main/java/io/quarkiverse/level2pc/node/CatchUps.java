@@ -1,6 +1,7 @@
 package io.quarkiverse.level2pc.node;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,8 @@ public final class CatchUps {
     private final Branches branches;
     private final NodeStore store;
     private final long pageBytes;
+    /** Per node: the live branches written without it that a catch-up answer sent it. Guarded by the node lock. */
+    private final Map<String, Set<BranchId>> sentTo = new HashMap<>();
 
     /** Catch-up with pages of {@link #DEFAULT_PAGE_BYTES}. */
     public CatchUps(LocalNode node) {
@@ -79,8 +82,9 @@ public final class CatchUps {
         List<PrepareRecord> inFlight = branches.locked(() -> {
             List<PrepareRecord> list = new ArrayList<>();
             branches.participant.live().forEach((id, w) -> {
-                if (w.isQuorum() && !w.participants().contains(name) && !w.isReadOnly()) {
+                if (leavesOut(w, name)) {
                     list.add(new PrepareRecord(id, w));
+                    sentTo.computeIfAbsent(name, n -> new HashSet<>()).add(id);
                 }
             });
             return list;
@@ -107,6 +111,35 @@ public final class CatchUps {
             }
         }
         return new CatchUp(new ArrayList<>(states.values()), inFlight, hints, more);
+    }
+
+    /** Whether branch work {@code w} is written without node {@code name} (quorum mode). */
+    private static boolean leavesOut(TxWork w, String name) {
+        return w.isQuorum() && !w.participants().contains(name) && !w.isReadOnly();
+    }
+
+    /**
+     * Whether node {@code name}, which asked this node for a read lease and was just promised it, is behind: this
+     * node holds a branch written without it (prepared or committing, as participant or coordinator) that it has
+     * not been sent in a catch-up answer yet, or a hint for a commit it missed. It must then stop reading and catch
+     * up from this node (the "behind" flag of the hello answer). Checked under the lock a prepare's guard and its
+     * registration hold, after the promise was recorded: a branch registered before this check is seen here, one
+     * registered after it met the promise and was refused. A branch that completes is a hint before it stops being
+     * live, so it is seen either way. Branches sent to {@code name} in a catch-up answer are not counted again (it
+     * adopted them; counting them would make it lapse at every hello while they are in flight); they are forgotten
+     * here once they completed. A hint counts until {@code name} says it caught up with it.
+     */
+    public boolean behind(String name) {
+        boolean branch = branches.locked(() -> {
+            Map<BranchId, TxWork> live = branches.participant.live();
+            Set<BranchId> sent = sentTo.get(name);
+            if (sent != null && sent.retainAll(live.keySet()) && sent.isEmpty()) {
+                sentTo.remove(name);
+            }
+            return live.entrySet().stream().anyMatch(e -> leavesOut(e.getValue(), name) && (sent == null
+                    || !sent.contains(e.getKey())));
+        });
+        return branch || store.hasHintFor(name);
     }
 
     /** The bytes a key state takes in a catch-up answer: its key, version and value, and their three lengths. */
@@ -210,8 +243,35 @@ public final class CatchUps {
                 LOG.infof("Node '%s' caught up: %d key(s) updated, %d branch(es) prepared without it adopted", node.nodeName(),
                         newer.size(), adopted.size());
             }
+            commitAdoptedHinted(answers);
             return null;
         });
+    }
+
+    /**
+     * A source's hint names a committed transaction: a branch of it this node adopted earlier (still prepared) is
+     * committed now, not left to the in-doubt resolver. The resolver would need a participant that still holds the
+     * hint, and the sources drop theirs once told this node caught up; until it is resolved the branch keeps its
+     * keys locked. Its commit changes no key the catch-up brought newer (stamps decide).
+     */
+    private void commitAdoptedHinted(List<CatchUp> answers) {
+        Set<Bytes> committed = new HashSet<>();
+        answers.forEach(a -> committed.addAll(a.hints()));
+        if (committed.isEmpty()) {
+            return;
+        }
+        List<BranchId> decided = branches.locked(() -> branches.participant.live().entrySet().stream()
+                .filter(e -> committed.contains(e.getKey().gtrid()) && isAdopted(e.getValue(), node.nodeName())
+                        && branches.participant.state(e.getKey()) == Participant.State.PREPARED)
+                .map(Map.Entry::getKey).toList());
+        for (BranchId id : decided) {
+            node.commit(id).whenComplete((c, e) -> {
+                if (e != null) {
+                    LOG.debugf("Node '%s' could not commit adopted branch %s yet (the in-doubt resolver will): %s",
+                            node.nodeName(), id, Futures.unwrap(e).getMessage());
+                }
+            });
+        }
     }
 
     /** Whether {@code id} is a branch this node adopted from a catch-up source (prepared without this node). */

@@ -23,9 +23,17 @@ public interface PeerLink {
     /**
      * What a peer says about itself in a heartbeat. {@code minConsensus} and {@code readLeaseMillis} are its
      * settings that every node must share ({@code -1}: the peer does not say; {@code readLeaseMillis} is only
-     * said in quorum mode).
+     * said in quorum mode). {@code behind} (quorum mode, in the answer to a lease-asking hello): the peer holds a
+     * transaction written without this node, or a hint for one, that this node has not caught up with: this node
+     * must stop reading and catch up (false when the peer does not say).
      */
-    record Hello(String node, String cluster, int protocol, long clock, boolean current, int minConsensus, long readLeaseMillis) {
+    record Hello(String node, String cluster, int protocol, long clock, boolean current, int minConsensus, long readLeaseMillis,
+            boolean behind) {
+
+        public Hello(String node, String cluster, int protocol, long clock, boolean current, int minConsensus,
+                long readLeaseMillis) {
+            this(node, cluster, protocol, clock, current, minConsensus, readLeaseMillis, false);
+        }
 
         public Hello(String node, String cluster, int protocol, long clock, boolean current) {
             this(node, cluster, protocol, clock, current, -1, -1);

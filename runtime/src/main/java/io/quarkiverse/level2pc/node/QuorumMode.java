@@ -68,6 +68,11 @@ public final class QuorumMode {
         monitor.quorumMode(() -> lease.isCurrent() || scheduler.nanoTime() - catchUpBackoffUntil >= 0, (peer, sent, asked, hello) -> {
             if (asked) {
                 lease.granted(hello.node(), sent);
+                if (hello.behind() && lease.behind()) {
+                    LOG.infof("level-2pc node '%s' is behind: peer %s (node '%s') holds a transaction written without it;"
+                            + " it catches up before it reads again", node.nodeName(), peer, hello.node());
+                    readinessChanged.run();
+                }
             }
             if (node.isOpen() && !node.observeClock(hello.clock()) && clockWarned.add(peer)) {
                 LOG.warnf("Node '%s' ignores the clock of peer %s (node '%s'): it is %d s ahead of this node's, more than"

@@ -228,14 +228,17 @@ public final class NodeStore implements Closeable {
         }
         // Kept by the transaction's participants only: a node that adopted the branch while catching up was
         // itself left out, and nobody would ever clear a hint it kept.
-        if (quorum && work.excluded() > 0 && !work.writes().isEmpty() && work.participants().contains(nodeName)) {
+        boolean hinted = quorum && work.excluded() > 0 && !work.writes().isEmpty() && work.participants().contains(nodeName);
+        if (hinted) {
             ops.put(hintKey(id.gtrid()), Codec.encodeHint(new Hint(id.gtrid(), work.participants(), work.excluded(),
                     new ArrayList<>(work.writes().keySet()), List.of())));
         }
         if (deleteRecord) {
             ops.delete(prepareKey(id));
         }
-        return written(store.write(ops, true), applied);
+        CompletableFuture<Void> write = store.write(ops, true);
+        // Before the branch is released: at every moment a hello sees the branch live or the hint recorded.
+        return written(hinted ? write.whenComplete((v, e) -> hintsMissed.kept(work.participants())) : write, applied);
     }
 
     // ---- what was applied ---------------------------------------------------------------------
@@ -340,6 +343,8 @@ public final class NodeStore implements Closeable {
         return store.get(hintKey(gtrid)) != null;
     }
 
+    private final HintsMissed hintsMissed = new HintsMissed(this::hints);
+
     /** Every catch-up hint on record. */
     public List<Hint> hints() {
         List<Hint> result = new ArrayList<>();
@@ -367,7 +372,13 @@ public final class NodeStore implements Closeable {
                 }
             }
         }
-        return ops.isEmpty() ? CompletableFuture.completedFuture(null) : store.write(ops, false);
+        return ops.isEmpty() ? CompletableFuture.completedFuture(null)
+                : store.write(ops, false).whenComplete((v, e) -> hintsMissed.dropped());
+    }
+
+    /** Whether a catch-up hint that node {@code name} missed, and has not caught up with, is on record. */
+    public boolean hasHintFor(String name) {
+        return hintsMissed.any(name);
     }
 
     /**

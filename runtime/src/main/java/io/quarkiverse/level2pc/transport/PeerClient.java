@@ -96,7 +96,7 @@ public final class PeerClient implements PeerLink {
                 }
                 return new Hello(j.path("node").asText(), j.path("cluster").asText(), j.path("protocol").asInt(),
                         j.path("clock").asLong(0), j.path("current").asBoolean(true), j.path("minConsensus").asInt(-1),
-                        j.path("readLease").asLong(-1));
+                        j.path("readLease").asLong(-1), j.path("behind").asBoolean(false));
             } catch (IOException e) {
                 throw new PeerUnavailableException("peer " + peer + " answered hello with something that is not JSON: " + r.bodyText());
             }

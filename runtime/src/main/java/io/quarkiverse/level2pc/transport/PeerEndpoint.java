@@ -177,10 +177,16 @@ public final class PeerEndpoint {
     }
 
     static String helloJson(String node, String cluster, long clock, boolean current, int minConsensus, long readLeaseMillis) {
+        return helloJson(node, cluster, clock, current, minConsensus, readLeaseMillis, false);
+    }
+
+    /** The hello answer; {@code behind} is said only when true (an absent field reads as false). */
+    static String helloJson(String node, String cluster, long clock, boolean current, int minConsensus, long readLeaseMillis,
+            boolean behind) {
         return "{\"node\":\"" + node + "\",\"cluster\":\"" + cluster + "\",\"protocol\":" + PeerProtocol.VERSION
                 + ",\"clock\":" + clock + ",\"current\":" + current
                 + (minConsensus < 0 ? "" : ",\"minConsensus\":" + minConsensus)
-                + (readLeaseMillis < 0 ? "" : ",\"readLease\":" + readLeaseMillis) + "}";
+                + (readLeaseMillis < 0 ? "" : ",\"readLease\":" + readLeaseMillis) + (behind ? ",\"behind\":true" : "") + "}";
     }
 
     /** {@code listener} learns the name of every node that says hello to this one (authenticated callers only). */
@@ -199,20 +205,26 @@ public final class PeerEndpoint {
 
     /**
      * Answers a hello. In quorum mode a hello that asks for a read lease makes the answer this node's promise
-     * to the caller, recorded before the answer leaves.
+     * to the caller, recorded before the answer leaves, and says whether the caller is behind
+     * ({@link io.quarkiverse.level2pc.node.CatchUps#behind}). The promise is recorded first, then the check runs: a
+     * prepare leaving the caller out that is registered after the check meets the promise and is refused, one
+     * registered before it is seen by the check (both take the node lock). So a caller told it is not behind has
+     * nothing in flight here that could commit without it.
      */
     private PeerResponse hello(PeerRequest request) {
         Node n = open();
+        boolean behind = false;
         // A name query is answered to any authentic caller (it may not be a member): it changes nothing here.
         if (!isNameQuery(request)) {
             heardFrom.accept(request.sender());
             Consumer<String> p = promise;
             if (p != null && Arrays.equals(request.body(), PeerProtocol.ASK_LEASE)) {
                 p.accept(request.sender());
+                behind = n.catchUps().behind(request.sender());
             }
         }
         return PeerResponse.ok(helloJson(nodeName, clusterName, n.local().clockReading(), current.getAsBoolean(), minConsensus,
-                readLeaseMillis));
+                readLeaseMillis, behind));
     }
 
     /** Several phase messages in one request: each is handled as if it came alone; the answers go back in order. */

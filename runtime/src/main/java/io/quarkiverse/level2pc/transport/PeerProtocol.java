@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   hello     "", "lease" or "name"     -> 200 {"node":..,"cluster":..,"protocol":..,"clock":..,"current":..,
- *                                                  "minConsensus":..[,"readLease":..]}
+ *                                                  "minConsensus":..[,"readLease":..][,"behind":true]}
  *   prepare   prepare record            -> 200 "YES" | "READ_ONLY"; 409 conflict
  *   commit    branch                    -> 200 "DONE"; 404 unknown branch
  *   rollback  branch                    -> 200 "DONE"; 404 unknown branch
@@ -40,7 +40,10 @@ import java.nio.charset.StandardCharsets;
  * its trace context is signed with the body. Version 6 pages the catch-up answer: it ends with a {@code more}
  * flag (a byte, 1: the source left hints out, ask again after {@code caught-up}); answers of every operation are
  * bounded by {@code max-message-size}, as requests are. The "name" hello
- * and the membership check need no new version: a node without them answers a "name" hello as a plain one.
+ * and the membership check need no new version: a node without them answers a "name" hello as a plain one. Nor
+ * does "behind" in the answer to a "lease" hello (quorum mode: the receiver holds a transaction written without
+ * the caller, or a hint for one, that the caller has not caught up with; the caller stops reading and catches
+ * up): it is said only when true, and an absent field reads as false.
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 403 not a member, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol

@@ -241,6 +241,37 @@ class QuorumLeaseTest {
     }
 
     @Test
+    void beingToldBehindEndsCurrentAtOnceAndMakesACatchUpStartedBeforeItStale() {
+        QuorumLease l = readableLease();
+        long before = l.epoch();
+        setTime(300);
+        l.granted(B, at(250)); // the grant of the answer that said "behind" is recorded first, and counts
+
+        assertThat(l.behind()).as("it was current").isTrue();
+
+        assertThat(l.isCurrent()).isFalse();
+        assertThat(l.readable()).as("no reads until it caught up").isFalse();
+        assertThat(l.leaseHeld()).as("the answer still counts as a grant").isTrue();
+        assertThat(l.grantors()).as("the node that said behind is a catch-up source").containsExactly(B);
+        assertThat(l.epoch()).isGreaterThan(before);
+        assertThat(l.caughtUp(before)).as("a catch-up that started before").isFalse();
+        assertThat(l.caughtUp(l.epoch())).as("a catch-up that starts after").isTrue();
+        assertThat(l.readable()).isTrue();
+    }
+
+    @Test
+    void aNodeNotCurrentIgnoresBeingToldBehindSoItsCatchUpCanFinish() {
+        QuorumLease l = lease(1);
+        l.granted(B, at(0));
+        long epoch = l.epoch();
+
+        assertThat(l.behind()).as("not current: nothing to end").isFalse();
+
+        assertThat(l.epoch()).as("the catch-up under way is not made stale").isEqualTo(epoch);
+        assertThat(l.caughtUp(epoch)).isTrue();
+    }
+
+    @Test
     void aPromiseToANodeLeftOutRunsFor2L() {
         QuorumLease l = lease(1);
         setTime(0);

@@ -156,6 +156,11 @@ final class ClusterSimulation {
         return workload.put(node, key, value);
     }
 
+    /** A read of {@code key} on {@code node} by client 1, recorded like the workload's (checked for linearizability). */
+    java.util.concurrent.CompletableFuture<String> get(SimNode node, String key) {
+        return workload.get(node, key);
+    }
+
     /** {@code node} crashes now (a power loss loses its unsynced writes). */
     void crashNow(SimNode n, boolean powerLoss) {
         trace.log("%s %s", n.name, powerLoss ? "loses power" : "crashes");

@@ -59,6 +59,17 @@ final class SimNetwork {
 
     private Delayer delayer = (from, to, request) -> 0;
 
+    /** Request timeouts that differ from the default, by operation (e.g. a transport whose prepares wait longer). */
+    private final Map<String, Long> timeoutsByOperation = new HashMap<>();
+
+    /**
+     * Requests of {@code operation} sent from now on fail after {@code millis} without an answer, instead of the
+     * default request timeout: a peer transport with a longer call timeout for them.
+     */
+    void timeout(String operation, long millis) {
+        timeoutsByOperation.put(operation, TimeUnit.MILLISECONDS.toNanos(millis));
+    }
+
     void delay(Delayer d) {
         this.delayer = d;
     }
@@ -126,7 +137,7 @@ final class SimNetwork {
         Trace trace = PeerProtocol.HELLO.equals(request.operation()) ? Trace.OFF : this.trace;
         int incarnation = from.incarnation();
         CompletableFuture<PeerResponse> answer = new CompletableFuture<>();
-        scheduler.at(timeoutNanos, () -> answer.completeExceptionally(new PeerUnavailableException("peer " + to + " did not answer "
+        scheduler.at(timeoutsByOperation.getOrDefault(request.operation(), timeoutNanos), () -> answer.completeExceptionally(new PeerUnavailableException("peer " + to + " did not answer "
                 + request.operation() + " within the request timeout (simulated #" + id + ")")));
         SimNode target = nodes.get(to);
         if (!interceptor.deliver(from, target, request) || isCut(from.address, to) || random.nextDouble() < faults.dropRequest()) {

@@ -267,6 +267,22 @@ final class SimWorkload {
         });
     }
 
+    /**
+     * A read of {@code key} on {@code node} by client 1 outside the random workload (scripted scenarios), recorded
+     * like the workload's; completes with the value read, exceptionally if the node refused it.
+     */
+    CompletableFuture<String> get(SimNode node, String key) {
+        Op op = new Op(ops.size(), 1, node.name, Kind.READ, scheduler.nanoTime());
+        ops.add(op);
+        pendingByNode.computeIfAbsent(node.name, n -> new ArrayList<>()).add(op);
+        int incarnation = node.incarnation();
+        return read(node, op, key).whenComplete((v, e) -> {
+            if (node.incarnation() == incarnation && op.result == null) {
+                finish(op, e);
+            }
+        }).thenApply(v -> op.read);
+    }
+
     /** Writes the initial balances through {@code node} (before any fault), recorded as operations. */
     CompletableFuture<Void> seedAccounts(SimNode node) {
         Op op = new Op(ops.size(), -1, node.name, Kind.PUT, scheduler.nanoTime());

@@ -308,6 +308,9 @@ class PeerClientTest {
         assertThat(join(client(new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, true, -1, -1))))
                 .hello(PEER, false))).as("a peer that does not say its settings")
                 .isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, true, -1, -1));
+        assertThat(join(client(new Scripted(r -> PeerResponse.ok(PeerEndpoint.helloJson("b", "c", 42, true, 1, 3000, true))))
+                .hello(PEER, true))).as("a peer that says the caller is behind")
+                .isEqualTo(new PeerLink.Hello("b", "c", PeerProtocol.VERSION, 42, true, 1, 3000, true));
 
         assertThat(t.requests).extracting(PeerRequest::operation).containsExactly(PeerProtocol.HELLO, PeerProtocol.HELLO);
         assertThat(t.requests.get(0).body()).isEmpty();

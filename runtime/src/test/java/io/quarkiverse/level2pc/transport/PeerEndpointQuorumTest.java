@@ -77,6 +77,67 @@ class PeerEndpointQuorumTest {
     }
 
     @Test
+    void aLeaseAnswerSaysBehindWhileABranchLeavingTheAskerOutIsInFlightUntilItWasSentInACatchUp() throws Exception {
+        Served b = open("b");
+        List<String> promised = new ArrayList<>();
+        b.endpoint().quorumMode(promised::add, () -> true);
+        LocalNode node = b.node().local();
+        assertThat(behind(b, "c")).as("nothing in flight, no hint").isFalse();
+        assertThat(b.handle(new PeerRequest("c", PeerProtocol.HELLO, new byte[0])).bodyText())
+                .as("a hello that asks no lease says nothing of it").doesNotContain("behind");
+
+        BranchId id = branch("gtrid-behind", "b-1");
+        assertThat(Futures.join(node.prepare(id, quorumWrite("x", "1", node.nextStamp(), List.of("a", "b"), 1, "a"))))
+                .isEqualTo(Vote.YES);
+
+        assertThat(behind(b, "c")).as("prepared without c").isTrue();
+        assertThat(promised).as("the promise is recorded too").contains("c");
+        assertThat(behind(b, "a")).as("a takes part in it").isFalse();
+
+        assertThat(b.handle(new PeerRequest("c", PeerProtocol.CATCH_UP, new byte[0])).status()).isEqualTo(200);
+        assertThat(behind(b, "c")).as("c adopted it from this node's catch-up answer").isFalse();
+
+        BranchId other = branch("gtrid-behind-2", "b-1");
+        assertThat(Futures.join(node.prepare(other, quorumWrite("y", "1", node.nextStamp(), List.of("a", "b"), 1, "a"))))
+                .isEqualTo(Vote.YES);
+        assertThat(behind(b, "c")).as("a branch c was not sent yet").isTrue();
+        Futures.join(node.rollback(other));
+        assertThat(behind(b, "c")).as("rolled back: nothing left that c lacks").isFalse();
+    }
+
+    @Test
+    void aLeaseAnswerSaysBehindWhileAHintForTheAskerIsKeptUntilItCaughtUp() throws Exception {
+        Served b = open("b");
+        b.endpoint().quorumMode(name -> {
+        }, () -> true);
+        LocalNode node = b.node().local();
+        BranchId id = branch("gtrid-hinted", "b-1");
+        assertThat(behind(b, "c")).isFalse();
+        assertThat(Futures.join(node.prepare(id, quorumWrite("x", "1", node.nextStamp(), List.of("a", "b"), 1, "a"))))
+                .isEqualTo(Vote.YES);
+        assertThat(b.handle(new PeerRequest("c", PeerProtocol.CATCH_UP, new byte[0])).status()).isEqualTo(200);
+        assertThat(behind(b, "c")).as("in flight, sent to c").isFalse();
+
+        Futures.join(node.commit(id));
+
+        assertThat(behind(b, "c")).as("committed without c: a hint for c is kept").isTrue();
+        assertThat(behind(b, "a")).as("a took part").isFalse();
+        PeerResponse caughtUp = b.handle(new PeerRequest("c", PeerProtocol.CAUGHT_UP,
+                Codec.encodeGtrids(List.of(id.gtrid()))));
+        assertThat(caughtUp.status()).isEqualTo(200);
+        assertThat(behind(b, "c")).as("c caught up with it: the hint is dropped").isFalse();
+    }
+
+    /** Whether {@code s}'s answer to a lease-asking hello of {@code from} says it is behind. */
+    private static boolean behind(Served s, String from) throws Exception {
+        PeerResponse r = s.handle(new PeerRequest(from, PeerProtocol.HELLO, PeerProtocol.ASK_LEASE));
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode behind = JSON.readTree(r.body()).path("behind");
+        assertThat(behind.isMissingNode() || behind.asBoolean()).as("said only when true: %s", r.bodyText()).isTrue();
+        return behind.asBoolean(false);
+    }
+
+    @Test
     void branchStateTellsLiveCommittedWithoutSomeNodesOrUnknown() {
         Served b = open("b");
         LocalNode node = b.node().local();
