@@ -16,7 +16,6 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.Level2pcException;
-import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.NotReadyException;
 import io.quarkiverse.level2pc.core.BranchId;
 import io.quarkiverse.level2pc.core.Bytes;
@@ -148,9 +147,14 @@ public final class LocalNode implements Closeable {
     /**
      * Phase one of a peer's (or an external transaction manager's) branch: completes with YES only after the
      * prepare record is durable, or READ_ONLY with nothing persisted; a NO vote completes exceptionally with a
-     * {@link ConflictException} (nothing locked, nothing written).
+     * {@link ConflictException} (nothing locked, nothing written). Unless {@code mayWait}, a key locked by a younger
+     * branch fails it with a {@link WaitAloneException} instead of a wait (a prepare batched with other messages).
      */
     public CompletableFuture<Vote> prepare(BranchId id, TxWork work) {
+        return prepare(id, work, true);
+    }
+
+    public CompletableFuture<Vote> prepare(BranchId id, TxWork work, boolean mayWait) {
         CompletableFuture<Vote> result = new CompletableFuture<>();
         Bytes notData = KeySpace.firstNotData(work);
         if (notData != null) {
@@ -163,14 +167,14 @@ public final class LocalNode implements Closeable {
             if (work.isQuorum()) {
                 clock.observe(work.stamp());
             }
-            attemptPrepare(id, work, deadline(), result);
+            attemptPrepare(id, work, mayWait, deadline(), result);
         }
         return result;
     }
 
-    private void attemptPrepare(BranchId id, TxWork work, long deadline, CompletableFuture<Vote> result) {
-        Step step = guardedStep(id, work, () -> branches.participant.prepare(id, work, versions), deadline,
-                () -> attemptPrepare(id, work, deadline, result), result);
+    private void attemptPrepare(BranchId id, TxWork work, boolean mayWait, long deadline, CompletableFuture<Vote> result) {
+        Step step = guardedStep(id, work, mayWait, () -> branches.participant.prepare(id, work, versions), deadline,
+                () -> attemptPrepare(id, work, mayWait, deadline, result), result);
         if (step instanceof Step.PersistThenVoteYes p) {
             if (p.alreadyDurable()) {
                 result.complete(Vote.YES);
@@ -213,7 +217,7 @@ public final class LocalNode implements Closeable {
     }
 
     private void attemptLock(BranchId id, TxWork work, boolean waitForAnyone, long deadline, CompletableFuture<Void> result) {
-        Step step = guardedStep(id, work, () -> branches.participant.prepareLocally(id, work, versions, waitForAnyone), deadline,
+        Step step = guardedStep(id, work, true, () -> branches.participant.prepareLocally(id, work, versions, waitForAnyone), deadline,
                 () -> attemptLock(id, work, waitForAnyone, deadline, result), result);
         if (step instanceof Step.Locked) {
             result.complete(null);
@@ -227,7 +231,7 @@ public final class LocalNode implements Closeable {
      * younger branch, a record still being synced) registers {@code retry} until {@code deadline}; a refusal by
      * the guard fails {@code result}. Returns the step to carry out, or {@code null} when there is none.
      */
-    private Step guardedStep(BranchId id, TxWork work, Supplier<Step> decide, long deadline, Runnable retry,
+    private Step guardedStep(BranchId id, TxWork work, boolean mayWait, Supplier<Step> decide, long deadline, Runnable retry,
             CompletableFuture<?> result) {
         Step step;
         RuntimeException refused;
@@ -236,9 +240,13 @@ public final class LocalNode implements Closeable {
             // The guard runs under the node lock, with the locking: a promise given between the check and the
             // locking would otherwise let a node turn current without seeing this branch.
             refused = guard(work);
-            step = refused != null ? null : decide.get();
-            if (step instanceof Step.Wait || step instanceof Step.InProgress) {
-                branches.waitForRelease(deadline, retry, () -> result.completeExceptionally(waitedTooLong(id, step)));
+            Step decided = refused != null ? null : decide.get();
+            step = decided instanceof Step.Wait && !mayWait ? null : decided;
+            if (decided instanceof Step.Wait w && !mayWait) {
+                refused = StepFailures.waitAlone(id, w);
+            } else if (decided instanceof Step.Wait || decided instanceof Step.InProgress) {
+                branches.waitForRelease(deadline, retry,
+                        () -> result.completeExceptionally(StepFailures.waitedTooLong(id, decided, lockWaitTimeout)));
                 return null;
             }
         } finally {
@@ -263,12 +271,6 @@ public final class LocalNode implements Closeable {
                 r.retryAfterMillis()) : new NotReadyException(r.reason());
     }
 
-    private RuntimeException waitedTooLong(BranchId id, Step step) {
-        String what = step instanceof Step.Wait w ? "the " + KeySpace.describe(w.key()) + ", held by transaction " + w.holder()
-                : "another call completing it";
-        return new LockWaitTimeoutException("Transaction " + id + " waited longer than quarkus.level-2pc.lock-wait-timeout ("
-                + lockWaitTimeout + ") for " + what + "; it is probably in doubt, see the level-2pc health check");
-    }
 
     /**
      * A check every quorum-mode prepare must pass before it is validated; its refusal refuses the prepare
@@ -321,7 +323,7 @@ public final class LocalNode implements Closeable {
             if (step instanceof Step.InProgress) {
                 // The coordinator's commit racing the resolver's, or a record still being synced: wait for it.
                 branches.waitForRelease(deadline, () -> attemptSecondPhase(id, commit, decision, deadline, result),
-                        () -> result.completeExceptionally(waitedTooLong(id, step)));
+                        () -> result.completeExceptionally(StepFailures.waitedTooLong(id, step, lockWaitTimeout)));
                 return;
             }
         } finally {

@@ -10,11 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import io.quarkiverse.level2pc.PeerUnavailableException;
 import io.quarkiverse.level2pc.codec.Codec;
 import io.quarkiverse.level2pc.codec.DecodeException;
+import io.quarkiverse.level2pc.node.Scheduler;
 
 /**
  * Group commit for the network: the phase messages (prepare, commit, rollback) bound for one peer while
@@ -26,26 +28,40 @@ import io.quarkiverse.level2pc.codec.DecodeException;
  *
  * <p>
  * Prepares and second-phase messages (commit, rollback) travel in separate lanes, each with its own
- * requests in flight: a batch is answered once all its messages are, and a prepare may wait on the peer
- * for a lock (wait-die: an older transaction waits for a younger holder). Batched together, the commits
- * that release those very locks queued behind the waiting prepares, and a hot key convoyed its
- * transactions into {@code lock-wait-timeout}.
+ * requests in flight: a batch is answered once all its messages are, and the commits that release locks must not
+ * queue behind prepares that wait for them. A prepare may have to wait on the peer for a lock (wait-die: an older
+ * transaction waits for a younger holder); in a batch of several it never does: the peer answers it 423 "wait
+ * alone" and it is sent again on its own, outside the lane's limit, where it may wait. And a prepare request
+ * unanswered for {@link #SLOW_PREPARE_NANOS} gives its slot back. Without these rules waits across batches closed
+ * cycles that only {@code lock-wait-timeout} broke (measured: 5 s stalls on 10 accounts at 16 clients).
  */
 final class PeerBatcher {
 
     /**
-     * Prepare requests in flight to one peer before prepares wait to be batched. Generous, because a prepare
-     * may wait on the peer for a lock and its batch with it: with few slots, prepares of younger transactions
-     * (which never wait) queued behind older ones that did, on two peers crosswise, and a hot spot stalled
-     * until {@code lock-wait-timeout} (measured: 5 s stalls on 10 accounts at 16 clients).
+     * Prepare requests in flight to one peer before prepares wait to be batched. Few, so that prepares batch under
+     * load (measured at 64 clients on 3 nodes: 16 slots, which hardly ever filled, cost 26 % more CPU per write than
+     * 2); safe with the "wait alone" rule and the slow-request release above.
      */
-    static final int PREPARES_IN_FLIGHT = 16;
+    static final int PREPARES_IN_FLIGHT = 2;
     /** Commit and rollback requests in flight to one peer before they wait to be batched (they never wait long). */
     static final int OUTCOMES_IN_FLIGHT = 2;
     /** At most this many messages in one batch. */
     static final int MAX_MESSAGES = 256;
     /** A batch is closed once its bodies reach this many bytes (well below {@code max-message-size}). */
     static final int MAX_BATCH_BYTES = 1 << 20;
+
+    /**
+     * A prepare request unanswered this long stops holding one of its lane's slots: it may be waiting on the peer for
+     * a lock, and later prepares then go out without waiting for it. So a batch held up by a lock wait delays its lane
+     * by at most this long, and no cycle of such waits (a prepare queued behind a batch that waits for a lock whose
+     * holder waits for a vote queued behind ...) can outlive it.
+     */
+    static final long SLOW_PREPARE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** One request's hold on a slot of its lane, given back once: on its answer or when it turned slow. */
+    private static final class Slot {
+        boolean freed;
+    }
 
     /** @param traceparent the W3C trace context the message carries, or {@code null} */
     private record Message(String operation, byte[] body, String traceparent, CompletableFuture<PeerResponse> answer) {
@@ -54,14 +70,17 @@ final class PeerBatcher {
     private static final class Queue {
         final URI uri;
         final int maxInFlight;
+        /** The prepare lane (whose slow requests give their slot back early), else the second-phase lane. */
+        final boolean prepares;
         final String peer;
         final ArrayDeque<Message> waiting = new ArrayDeque<>();
         int inFlight;
 
-        Queue(String peer, int maxInFlight) {
+        Queue(String peer, boolean prepares) {
             this.peer = peer;
+            this.prepares = prepares;
             this.uri = URI.create(peer);
-            this.maxInFlight = maxInFlight;
+            this.maxInFlight = prepares ? PREPARES_IN_FLIGHT : OUTCOMES_IN_FLIGHT;
         }
     }
 
@@ -71,16 +90,19 @@ final class PeerBatcher {
     private final Map<String, Queue> queues = new HashMap<>();
     /** A peer's node name (the requests' recipient), {@code null} if not known yet. */
     private final Function<String, String> names;
+    /** Frees the slots of slow prepares ({@link #SLOW_PREPARE_NANOS}); {@code null}: a slot is freed by its answer only. */
+    private final Scheduler scheduler;
 
     PeerBatcher(PeerTransport transport, String self, Executor executor) {
-        this(transport, self, executor, peer -> null);
+        this(transport, self, executor, peer -> null, null);
     }
 
-    PeerBatcher(PeerTransport transport, String self, Executor executor, Function<String, String> names) {
+    PeerBatcher(PeerTransport transport, String self, Executor executor, Function<String, String> names, Scheduler scheduler) {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
         this.names = names;
+        this.scheduler = scheduler;
     }
 
     /** Sends one untraced phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
@@ -98,7 +120,7 @@ final class PeerBatcher {
         boolean prepare = PeerProtocol.PREPARE.equals(operation);
         String lane = (prepare ? "p " : "o ") + peer;
         synchronized (this) {
-            queues.computeIfAbsent(lane, l -> new Queue(peer, prepare ? PREPARES_IN_FLIGHT : OUTCOMES_IN_FLIGHT)).waiting
+            queues.computeIfAbsent(lane, l -> new Queue(peer, prepare)).waiting
                     .add(new Message(operation, body, validTraceparent(traceparent) ? traceparent : null, answer));
         }
         pump(lane);
@@ -123,6 +145,7 @@ final class PeerBatcher {
                 }
                 q.inFlight++;
             }
+            Slot slot = new Slot();
             String recipient = names.apply(q.peer);
             CompletableFuture<PeerResponse> sent;
             boolean framed = batch.size() > 1 || batch.get(0).traceparent() != null;
@@ -135,14 +158,31 @@ final class PeerBatcher {
                 // e.g. the default sendAsync's executor refusing the call: the request failed, its slot is freed below
                 sent = CompletableFuture.failedFuture(e);
             }
+            Scheduler.Cancellable slow = scheduler == null || !q.prepares || sent.isDone() ? null
+                    : scheduler.schedule(SLOW_PREPARE_NANOS, () -> {
+                        if (free(q, slot)) {
+                            pump(lane);
+                        }
+                    });
             sent.whenComplete((r, failure) -> {
-                synchronized (this) {
-                    q.inFlight--;
+                if (slow != null) {
+                    slow.cancel();
                 }
-                deliver(batch, framed, r, failure);
+                free(q, slot);
+                deliver(q, batch, framed, r, failure);
                 pump(lane);
             });
         }
+    }
+
+    /** Gives {@code slot} back to its lane, once; whether it was still held. */
+    private synchronized boolean free(Queue q, Slot slot) {
+        if (slot.freed) {
+            return false;
+        }
+        slot.freed = true;
+        q.inFlight--;
+        return true;
     }
 
     private static byte[] encode(List<Message> batch) {
@@ -160,8 +200,12 @@ final class PeerBatcher {
         return Codec.encodeFrames(frames);
     }
 
-    /** Hands each message its answer: its own frame of a batch answer, or the request's failure. */
-    private static void deliver(List<Message> batch, boolean framed, PeerResponse r, Throwable failure) {
+    /**
+     * Hands each message its answer: its own frame of a batch answer, or the request's failure. A prepare of a batch
+     * of several that the peer answered "wait alone" (it would have waited there for a lock) is sent again on its own,
+     * outside the lane's limit: it may wait as long as it needs without holding anything else up.
+     */
+    private void deliver(Queue q, List<Message> batch, boolean framed, PeerResponse r, Throwable failure) {
         if (failure != null) {
             batch.forEach(m -> m.answer().completeExceptionally(failure));
             return;
@@ -189,7 +233,24 @@ final class PeerBatcher {
         for (int i = 0; i < batch.size(); i++) {
             byte[] f = frames.get(i);
             int status = f.length < 2 ? 500 : ((f[0] & 0xFF) << 8) | (f[1] & 0xFF);
-            batch.get(i).answer().complete(new PeerResponse(status, f.length < 2 ? new byte[0] : Arrays.copyOfRange(f, 2, f.length)));
+            if (status == PeerProtocol.WAIT_ALONE && batch.size() > 1) {
+                sendAlone(q, batch.get(i));
+            } else {
+                batch.get(i).answer().complete(new PeerResponse(status, f.length < 2 ? new byte[0] : Arrays.copyOfRange(f, 2, f.length)));
+            }
+        }
+    }
+
+    /** Sends {@code m} in a request of its own, outside its lane's limit (a traced one as a batch of one frame). */
+    private void sendAlone(Queue q, Message m) {
+        String recipient = names.apply(q.peer);
+        try {
+            PeerRequest request = m.traceparent() == null ? new PeerRequest(self, m.operation(), m.body(), recipient)
+                    : new PeerRequest(self, PeerProtocol.BATCH, encode(List.of(m)), recipient);
+            transport.sendAsync(q.uri, request, executor).whenComplete((r, failure) -> deliver(q, List.of(m),
+                    m.traceparent() != null, r, failure));
+        } catch (RuntimeException e) {
+            m.answer().completeExceptionally(e);
         }
     }
 

@@ -29,6 +29,7 @@ import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.node.Completion;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.PeerLink;
+import io.quarkiverse.level2pc.node.Scheduler;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
 import io.quarkiverse.level2pc.node.Telemetry;
 import io.quarkiverse.level2pc.node.Tracing;
@@ -58,10 +59,18 @@ public final class PeerClient implements PeerLink {
      *        {@link PeerTransport#sendAsync})
      */
     public PeerClient(PeerTransport transport, String self, Executor executor) {
+        this(transport, self, executor, null);
+    }
+
+    /**
+     * @param scheduler frees the request slots of slow prepares (see {@link PeerBatcher#SLOW_PREPARE_NANOS}); {@code null}:
+     *        a slot is freed by its answer only
+     */
+    public PeerClient(PeerTransport transport, String self, Executor executor, Scheduler scheduler) {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
-        this.batcher = new PeerBatcher(transport, self, executor, names::get);
+        this.batcher = new PeerBatcher(transport, self, executor, names::get, scheduler);
     }
 
     public String self() {

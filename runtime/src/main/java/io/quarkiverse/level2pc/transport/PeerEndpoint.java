@@ -30,6 +30,7 @@ import io.quarkiverse.level2pc.node.Node;
 import io.quarkiverse.level2pc.node.PromiseRefusalException;
 import io.quarkiverse.level2pc.node.Tracing;
 import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.node.WaitAloneException;
 import io.quarkiverse.level2pc.node.Heuristics;
 
 /**
@@ -117,9 +118,14 @@ public final class PeerEndpoint {
     }
 
     private CompletableFuture<PeerResponse> handleAdmitted(PeerRequest request) {
+        return handleAdmitted(request, true);
+    }
+
+    /** @param mayWait whether a prepare may wait for a lock here (else: 423, see {@link WaitAloneException}) */
+    private CompletableFuture<PeerResponse> handleAdmitted(PeerRequest request, boolean mayWait) {
         CompletableFuture<PeerResponse> answer;
         try {
-            answer = dispatch(request);
+            answer = PeerProtocol.PREPARE.equals(request.operation()) ? prepare(request.body(), mayWait) : dispatch(request);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -129,7 +135,7 @@ public final class PeerEndpoint {
     private CompletableFuture<PeerResponse> dispatch(PeerRequest request) {
         return switch (request.operation()) {
             case PeerProtocol.HELLO -> CompletableFuture.completedFuture(hello(request));
-            case PeerProtocol.PREPARE -> prepare(request.body());
+            case PeerProtocol.PREPARE -> prepare(request.body(), true);
             case PeerProtocol.COMMIT -> secondPhase(request.body(), true);
             case PeerProtocol.ROLLBACK -> secondPhase(request.body(), false);
             case PeerProtocol.BATCH -> batch(request);
@@ -150,6 +156,9 @@ public final class PeerEndpoint {
         }
         if (e instanceof ConflictException) {
             return PeerResponse.error(409, "conflict", e.getMessage());
+        }
+        if (e instanceof WaitAloneException) {
+            return PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", e.getMessage());
         }
         if (e instanceof LockWaitTimeoutException) {
             return PeerResponse.error(503, "lock wait timeout", e.getMessage());
@@ -227,9 +236,14 @@ public final class PeerEndpoint {
                 readLeaseMillis, behind));
     }
 
-    /** Several phase messages in one request: each is handled as if it came alone; the answers go back in order. */
+    /**
+     * Several phase messages in one request: each is handled as if it came alone, except that a prepare among others
+     * never waits for a lock (it would hold every answer of the batch): it is answered 423 and sent again alone. The
+     * answers go back in order.
+     */
     private CompletableFuture<PeerResponse> batch(PeerRequest request) {
         List<byte[]> frames = Codec.decodeFrames(request.body(), PeerBatcher.MAX_MESSAGES);
+        boolean alone = frames.size() == 1;
         List<CompletableFuture<PeerResponse>> answers = new ArrayList<>(frames.size());
         for (byte[] f : frames) {
             String op = f.length == 0 ? null : PeerBatcher.operationOf(f[0]);
@@ -238,11 +252,11 @@ public final class PeerEndpoint {
                 answers.add(CompletableFuture.completedFuture(PeerResponse.error(400, "malformed request",
                         "a batched message must start with 'p', 'c' or 'r', or 'P', 'C' or 'R' and a traceparent")));
             } else if (!traced) {
-                answers.add(handleAdmitted(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length))));
+                answers.add(handleAdmitted(new PeerRequest(request.sender(), op, Arrays.copyOfRange(f, 1, f.length)), alone));
             } else {
                 int head = 1 + PeerProtocol.TRACEPARENT_LENGTH;
                 String traceparent = new String(f, 1, PeerProtocol.TRACEPARENT_LENGTH, StandardCharsets.US_ASCII);
-                answers.add(traced(request.sender(), op, traceparent, Arrays.copyOfRange(f, head, f.length)));
+                answers.add(traced(request.sender(), op, traceparent, Arrays.copyOfRange(f, head, f.length), alone));
             }
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
@@ -256,10 +270,10 @@ public final class PeerEndpoint {
      * A traced message: handled like any other, within a span whose parent is the sender's {@code traceparent} (an
      * invalid one is ignored, as W3C Trace Context asks).
      */
-    private CompletableFuture<PeerResponse> traced(String sender, String op, String traceparent, byte[] body) {
+    private CompletableFuture<PeerResponse> traced(String sender, String op, String traceparent, byte[] body, boolean mayWait) {
         Tracing t = tracing;
         if (t == Tracing.NONE || !PeerBatcher.validTraceparent(traceparent)) {
-            return handleAdmitted(new PeerRequest(sender, op, body));
+            return handleAdmitted(new PeerRequest(sender, op, body), mayWait);
         }
         BranchId id = null;
         try {
@@ -268,19 +282,19 @@ public final class PeerEndpoint {
             // the handler answers 400 for it
         }
         Tracing.Span span = t.handling(traceparent, op, sender, id);
-        CompletableFuture<PeerResponse> answer = handleAdmitted(new PeerRequest(sender, op, body));
+        CompletableFuture<PeerResponse> answer = handleAdmitted(new PeerRequest(sender, op, body), mayWait);
         answer.whenComplete((r, e) -> span.end(e != null ? Futures.unwrap(e)
                 : r.status() >= 400 && r.status() != 404 ? new Level2pcException(op + " answered " + r.status() + " "
                         + new String(r.body(), StandardCharsets.UTF_8)) : null));
         return answer;
     }
 
-    private CompletableFuture<PeerResponse> prepare(byte[] body) {
+    private CompletableFuture<PeerResponse> prepare(byte[] body, boolean mayWait) {
         if (body.length == 0) {
             throw new IllegalArgumentException("empty body: a prepare record is required");
         }
         PrepareRecord r = Codec.decodePrepare(body);
-        return open().local().prepare(r.branch(), r.work())
+        return open().local().prepare(r.branch(), r.work(), mayWait)
                 .thenApply(vote -> PeerResponse.ok(vote == Vote.YES ? PeerProtocol.VOTE_YES : PeerProtocol.VOTE_READ_ONLY));
     }
 

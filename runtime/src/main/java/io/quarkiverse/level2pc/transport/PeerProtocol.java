@@ -43,18 +43,22 @@ import java.nio.charset.StandardCharsets;
  * and the membership check need no new version: a node without them answers a "name" hello as a plain one. Nor
  * does "behind" in the answer to a "lease" hello (quorum mode: the receiver holds a transaction written without
  * the caller, or a hint for one, that the caller has not caught up with; the caller stops reading and catches
- * up): it is said only when true, and an absent field reads as false.
+ * up): it is said only when true, and an absent field reads as false. Version 7: a prepare in a batch of more than
+ * one message never waits for a lock there (it would hold the whole batch's answer); it is answered 423 "wait
+ * alone", nothing locked, and the caller sends it again alone, where it may wait.
  *
  * Errors are JSON {@code {"error":..,"detail":..}}: 400 malformed body, 401 authentication, 403 not a member, 404 unknown
  * branch or operation, 405 not a POST, 409 conflict or out-of-order call, 412 other cluster or protocol
- * version, 413 body too large ({@code max-message-size}), 415 not {@code application/octet-stream},
+ * version, 423 wait alone (a batched prepare that would wait for a lock), 413 body too large ({@code max-message-size}), 415 not {@code application/octet-stream},
  * 500 internal error or corrupted store, 503 not ready, lock wait timeout, or "promised" (quorum mode: a
  * promise to a node left out runs for {@code retryAfterMillis} more, a member of the error). Every handler
  * is idempotent.
  */
 public final class PeerProtocol {
 
-    public static final int VERSION = 6;
+    public static final int VERSION = 7;
+    /** The status of a batched prepare that would wait for a lock: send it again alone (version 7). */
+    public static final int WAIT_ALONE = 423;
     public static final String PATH_PREFIX = "/level-2pc/peer/";
 
     public static final String HELLO = "hello";

@@ -388,4 +388,84 @@ class PeerBatcherTest {
         assertThatThrownBy(() -> Futures.join(refused)).isInstanceOf(PeerRefusedException.class);
         assertThatThrownBy(() -> Futures.join(refusedToo)).isInstanceOf(PeerRefusedException.class);
     }
+
+    @Test
+    void aBatchedPrepareAnsweredWaitAloneIsSentAgainOnItsOwnOutsideTheLaneAndGetsThatAnswer() {
+        saturate(A);
+        CompletableFuture<PeerResponse> waits = batcher.send(A, PeerProtocol.PREPARE, body("waits"));
+        CompletableFuture<PeerResponse> other = batcher.send(A, PeerProtocol.PREPARE, body("other"));
+        transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(batch.frames()).hasSize(2);
+
+        batch.answer().complete(batchAnswer(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k is locked"),
+                PeerResponse.ok(PeerProtocol.VOTE_YES)));
+
+        assertThat(other.join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
+        assertThat(waits).as("not answered 423: sent again").isNotDone();
+        Sent again = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        assertThat(again.request().operation()).as("alone, unframed").isEqualTo(PeerProtocol.PREPARE);
+        assertThat(again.request().body()).isEqualTo(body("waits"));
+        assertThat(transport.to(A)).as("though the lane is full again (the batch's slot went to nobody else)")
+                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        again.answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        assertThat(waits.join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
+    }
+
+    @Test
+    void aLoneMessageAnsweredWaitAloneGetsThatAnswerAsItIs() {
+        CompletableFuture<PeerResponse> lone = batcher.send(A, PeerProtocol.PREPARE, body("lone"));
+        transport.sent.get(0).answer().complete(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "?"));
+
+        assertThat(lone.join().status()).as("only a batch of several is answered so; never sent in a loop")
+                .isEqualTo(PeerProtocol.WAIT_ALONE);
+        assertThat(transport.sent).hasSize(1);
+    }
+
+    @Test
+    void aSlowPrepareRequestGivesItsSlotBackSoLaterPreparesDoNotWaitForIt() {
+        List<Runnable> timers = new ArrayList<>();
+        List<Long> delays = new ArrayList<>();
+        io.quarkiverse.level2pc.node.Scheduler byHand = new io.quarkiverse.level2pc.node.Scheduler() {
+            @Override
+            public long nanoTime() {
+                return 0;
+            }
+
+            @Override
+            public long currentTimeMillis() {
+                return 0;
+            }
+
+            @Override
+            public Cancellable schedule(long delayNanos, Runnable task) {
+                timers.add(task);
+                delays.add(delayNanos);
+                return () -> timers.set(timers.indexOf(task), () -> {
+                });
+            }
+        };
+        PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand);
+        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
+            b.send(A, PeerProtocol.PREPARE, body("slow-" + i));
+        }
+        b.send(A, PeerProtocol.PREPARE, body("queued"));
+        b.send(A, PeerProtocol.COMMIT, body("commit"));
+        assertThat(transport.to(A)).as("the prepare lane is full; the commit has its own").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        assertThat(delays).as("a timer per prepare request, none for the commit").hasSize(PeerBatcher.PREPARES_IN_FLIGHT)
+                .allMatch(d -> d == PeerBatcher.SLOW_PREPARE_NANOS);
+
+        transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        timers.get(0).run(); // cancelled: answered before it turned slow
+        assertThat(transport.to(A)).as("the answer freed the slot once").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+
+        b.send(A, PeerProtocol.PREPARE, body("next"));
+        assertThat(transport.to(A)).as("the lane is full again").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        timers.get(1).run(); // request 1 turned slow
+        assertThat(transport.to(A)).as("its slot went to the waiting prepare").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+        transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        b.send(A, PeerProtocol.PREPARE, body("after"));
+        assertThat(transport.to(A)).as("its late answer freed nothing a second time: the lane is still full")
+                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+    }
 }

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -131,6 +132,36 @@ class PeerEndpointTest {
         assertThat(batched.node().local().prepared()).containsExactly(branch("older"));
         assertThat(batched.node().reads().read(key("c")).value()).isEqualTo(utf8("1"));
         assertThat(batched.node().reads().read(key("r"))).isNull();
+    }
+
+    @Test
+    void aPrepareAmongOthersThatWouldWaitForALockIsAnswered423WithNothingLockedAndWaitsWhenItComesAlone() {
+        Served b = open("b");
+        assertThat(b.handle(request(PeerProtocol.PREPARE, Codec.encodePrepare(branch("young-holder"), prioritized("w", 5))))
+                .status()).isEqualTo(200);
+        byte[] old = Codec.encodePrepare(branch("old"), prioritized("w", 1));
+        List<byte[]> messages = List.of(frame(PeerProtocol.FRAME_PREPARE, old),
+                frame(PeerProtocol.FRAME_PREPARE, Codec.encodePrepare(branch("free"), prioritized("f", 3))));
+
+        PeerResponse r = b.handle(request(PeerProtocol.BATCH, Codec.encodeFrames(messages)));
+
+        List<byte[]> frames = Codec.decodeFrames(r.body(), PeerBatcher.MAX_MESSAGES);
+        assertThat(((frames.get(0)[0] & 0xFF) << 8) | (frames.get(0)[1] & 0xFF)).as("the older prepare would wait (wait-die)")
+                .isEqualTo(PeerProtocol.WAIT_ALONE);
+        assertThat(new String(frames.get(0), 2, frames.get(0).length - 2)).contains("wait alone").contains(branch("young-holder").toString());
+        assertThat(new String(frames.get(1), 2, frames.get(1).length - 2)).as("the other is not held up")
+                .isEqualTo(PeerProtocol.VOTE_YES);
+        assertThat(b.node().local().prepared()).as("nothing of the refused one").containsExactlyInAnyOrder(branch("young-holder"),
+                branch("free"));
+
+        CompletableFuture<PeerResponse> aloneInABatch = b.endpoint()
+                .handle(request(PeerProtocol.BATCH, Codec.encodeFrames(List.of(frame(PeerProtocol.FRAME_PREPARE, old)))));
+        CompletableFuture<PeerResponse> alone = b.endpoint().handle(request(PeerProtocol.PREPARE, old));
+        assertThat(aloneInABatch).as("a batch of one may wait").isNotDone();
+        assertThat(alone).as("so may a lone request").isNotDone();
+        assertThat(b.handle(request(PeerProtocol.ROLLBACK, Codec.encodeBranch(branch("young-holder")))).status()).isEqualTo(200);
+        assertThat(alone.orTimeout(30, TimeUnit.SECONDS).join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
+        assertThat(aloneInABatch.orTimeout(30, TimeUnit.SECONDS).join().status()).isEqualTo(200);
     }
 
     @Test
