@@ -138,7 +138,7 @@ class FaultCampaignIT {
         long t0 = System.nanoTime();
         AtomicReference<NetworkMesh> meshRef = new AtomicReference<>();
         try (ClusterProcesses c = ClusterProcesses.start(label(), 3, nodeProperties, NodeProcess.TEST_JVM_OPTIONS,
-                ports -> NetworkFaultIT.mesh(meshRef, ports, seed))) {
+                ports -> NetworkMesh.replace(meshRef, ports, seed))) {
             cluster = c;
             mesh = meshRef.get();
             for (int r = 1; r <= rounds; r++) {

@@ -59,7 +59,7 @@ class NetworkFaultIT {
         properties.putAll(mode);
         AtomicReference<NetworkMesh> meshRef = new AtomicReference<>();
         try (ClusterProcesses cluster = ClusterProcesses.start(label, 3, properties, NodeProcess.TEST_JVM_OPTIONS,
-                ports -> mesh(meshRef, ports, 31))) {
+                ports -> NetworkMesh.replace(meshRef, ports, 31))) {
             NetworkMesh mesh = meshRef.get();
             List<NodeProcess> nodes = cluster.nodes();
             Map<String, Integer> answers = new TreeMap<>();
@@ -77,14 +77,6 @@ class NetworkFaultIT {
         }
     }
 
-    /** A new mesh for the ports of a start attempt (the one of a failed attempt closed). */
-    static Map<Integer, Map<String, String>> mesh(AtomicReference<NetworkMesh> ref, int[] ports, long seed) {
-        NetworkMesh old = ref.getAndSet(new NetworkMesh(ports, seed));
-        if (old != null) {
-            old.close();
-        }
-        return ref.get().peerProperties();
-    }
 
     /** A fault applied once, healed with the rest (nothing to stop). */
     private static Runnable once(Runnable action) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Every directed peer link of a test cluster through its own {@link TcpProxy}: node {@code i} lists the
@@ -21,6 +22,19 @@ final class NetworkMesh implements AutoCloseable {
     private final List<List<TcpProxy>> links = new ArrayList<>();
 
     /** Proxies between the nodes listening on {@code ports}; {@code seed} fixes their delays and losses. */
+    /**
+     * A new mesh for the ports of a cluster's start attempt, held in {@code ref}; the one of a failed attempt before
+     * it is closed. Returns each node's peer properties (see {@link #peerProperties}).
+     */
+    static Map<Integer, Map<String, String>> replace(AtomicReference<NetworkMesh> ref, int[] ports,
+            long seed) {
+        NetworkMesh old = ref.getAndSet(new NetworkMesh(ports, seed));
+        if (old != null) {
+            old.close();
+        }
+        return ref.get().peerProperties();
+    }
+
     NetworkMesh(int[] ports, long seed) {
         try {
             for (int i = 0; i < ports.length; i++) {
