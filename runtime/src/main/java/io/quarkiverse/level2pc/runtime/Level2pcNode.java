@@ -164,7 +164,8 @@ public class Level2pcNode implements Cluster {
         }
         peers = ConfigValidator.peerAddresses(config);
         scheduler = (Scheduler.SystemScheduler) Scheduler.system("level-2pc-timer");
-        PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor, scheduler);
+        PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor, scheduler,
+                ConfigValidator.peerCallTimeout(config));
         PeerEndpoint served = new PeerEndpoint(() -> node, config.nodeName(), config.clusterName());
         // Only members get in, from the first request on; a request whose sender had to be asked about goes on to a
         // blocking operation on the peer-call threads, never on the event loop the answer came on.

@@ -2,6 +2,7 @@ package io.quarkiverse.level2pc.transport;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,7 +65,9 @@ final class PeerBatcher {
     }
 
     /** @param traceparent the W3C trace context the message carries, or {@code null} */
-    private record Message(String operation, byte[] body, String traceparent, CompletableFuture<PeerResponse> answer) {
+    /** @param queuedNanos when it was handed over (the scheduler's clock; 0 without a scheduler) */
+    private record Message(String operation, byte[] body, String traceparent, CompletableFuture<PeerResponse> answer,
+            long queuedNanos) {
     }
 
     private static final class Queue {
@@ -90,19 +93,26 @@ final class PeerBatcher {
     private final Map<String, Queue> queues = new HashMap<>();
     /** A peer's node name (the requests' recipient), {@code null} if not known yet. */
     private final Function<String, String> names;
-    /** Frees the slots of slow prepares ({@link #SLOW_PREPARE_NANOS}); {@code null}: a slot is freed by its answer only. */
+    /**
+     * Frees the slots of slow prepares ({@link #SLOW_PREPARE_NANOS}) and bounds a prepare sent again alone; {@code null}:
+     * a slot is freed by its answer only, and a prepare sent again has its own timeout.
+     */
     private final Scheduler scheduler;
+    /** A call's timeout, which a prepare sent again alone must not extend (0: none known). */
+    private final long callTimeoutNanos;
 
     PeerBatcher(PeerTransport transport, String self, Executor executor) {
-        this(transport, self, executor, peer -> null, null);
+        this(transport, self, executor, peer -> null, null, Duration.ZERO);
     }
 
-    PeerBatcher(PeerTransport transport, String self, Executor executor, Function<String, String> names, Scheduler scheduler) {
+    PeerBatcher(PeerTransport transport, String self, Executor executor, Function<String, String> names, Scheduler scheduler,
+            Duration callTimeout) {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
         this.names = names;
         this.scheduler = scheduler;
+        this.callTimeoutNanos = callTimeout.toNanos();
     }
 
     /** Sends one untraced phase message to {@code peer}, alone or in a batch; the future completes with its own answer. */
@@ -121,7 +131,8 @@ final class PeerBatcher {
         String lane = (prepare ? "p " : "o ") + peer;
         synchronized (this) {
             queues.computeIfAbsent(lane, l -> new Queue(peer, prepare)).waiting
-                    .add(new Message(operation, body, validTraceparent(traceparent) ? traceparent : null, answer));
+                    .add(new Message(operation, body, validTraceparent(traceparent) ? traceparent : null, answer,
+                            scheduler == null ? 0 : scheduler.nanoTime()));
         }
         pump(lane);
         return answer;
@@ -241,14 +252,34 @@ final class PeerBatcher {
         }
     }
 
-    /** Sends {@code m} in a request of its own, outside its lane's limit (a traced one as a batch of one frame). */
+    /**
+     * Sends {@code m} in a request of its own, outside its lane's limit (a traced one as a batch of one frame). Its
+     * answer still comes within the call timeout counted from when {@code m} was handed over, as any call's does
+     * (quorum mode relies on that bound, see {@code ConfigValidator.peerCallTimeout}): else it fails as unanswered.
+     */
     private void sendAlone(Queue q, Message m) {
+        Scheduler.Cancellable deadline = null;
+        if (scheduler != null && callTimeoutNanos > 0) {
+            long left = m.queuedNanos() + callTimeoutNanos - scheduler.nanoTime();
+            PeerUnavailableException late = new PeerUnavailableException("peer " + q.peer + " did not answer a prepare within "
+                    + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms (its call timeout); its outcome there is unknown");
+            if (left <= 0) {
+                m.answer().completeExceptionally(late);
+                return;
+            }
+            deadline = scheduler.schedule(left, () -> m.answer().completeExceptionally(late));
+        }
+        Scheduler.Cancellable bound = deadline;
         String recipient = names.apply(q.peer);
         try {
             PeerRequest request = m.traceparent() == null ? new PeerRequest(self, m.operation(), m.body(), recipient)
                     : new PeerRequest(self, PeerProtocol.BATCH, encode(List.of(m)), recipient);
-            transport.sendAsync(q.uri, request, executor).whenComplete((r, failure) -> deliver(q, List.of(m),
-                    m.traceparent() != null, r, failure));
+            transport.sendAsync(q.uri, request, executor).whenComplete((r, failure) -> {
+                if (bound != null) {
+                    bound.cancel();
+                }
+                deliver(q, List.of(m), m.traceparent() != null, r, failure);
+            });
         } catch (RuntimeException e) {
             m.answer().completeExceptionally(e);
         }

@@ -3,6 +3,7 @@ package io.quarkiverse.level2pc.transport;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,18 +60,20 @@ public final class PeerClient implements PeerLink {
      *        {@link PeerTransport#sendAsync})
      */
     public PeerClient(PeerTransport transport, String self, Executor executor) {
-        this(transport, self, executor, null);
+        this(transport, self, executor, null, Duration.ZERO);
     }
 
     /**
-     * @param scheduler frees the request slots of slow prepares (see {@link PeerBatcher#SLOW_PREPARE_NANOS}); {@code null}:
-     *        a slot is freed by its answer only
+     * @param scheduler frees the request slots of slow prepares (see {@link PeerBatcher#SLOW_PREPARE_NANOS}) and bounds a
+     *        prepare sent again alone by {@code callTimeout}; {@code null}: a slot is freed by its answer only
+     * @param callTimeout the transport's timeout of a call
      */
-    public PeerClient(PeerTransport transport, String self, Executor executor, Scheduler scheduler) {
+    public PeerClient(PeerTransport transport, String self, Executor executor, Scheduler scheduler,
+            Duration callTimeout) {
         this.transport = transport;
         this.self = self;
         this.executor = executor;
-        this.batcher = new PeerBatcher(transport, self, executor, names::get, scheduler);
+        this.batcher = new PeerBatcher(transport, self, executor, names::get, scheduler, callTimeout);
     }
 
     public String self() {

@@ -445,7 +445,7 @@ class PeerBatcherTest {
                 });
             }
         };
-        PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand);
+        PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand, java.time.Duration.ZERO);
         for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
             b.send(A, PeerProtocol.PREPARE, body("slow-" + i));
         }
@@ -467,5 +467,55 @@ class PeerBatcherTest {
         b.send(A, PeerProtocol.PREPARE, body("after"));
         assertThat(transport.to(A)).as("its late answer freed nothing a second time: the lane is still full")
                 .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+    }
+
+    @Test
+    void aPrepareSentAgainAloneStillAnswersWithinTheCallTimeoutCountedFromWhenItWasHandedOver() {
+        long[] now = { 0 };
+        List<Runnable> timers = new ArrayList<>();
+        List<Long> delays = new ArrayList<>();
+        io.quarkiverse.level2pc.node.Scheduler clock = new io.quarkiverse.level2pc.node.Scheduler() {
+            @Override
+            public long nanoTime() {
+                return now[0];
+            }
+
+            @Override
+            public long currentTimeMillis() {
+                return 0;
+            }
+
+            @Override
+            public Cancellable schedule(long delayNanos, Runnable task) {
+                timers.add(task);
+                delays.add(delayNanos);
+                return () -> {
+                };
+            }
+        };
+        PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, clock, java.time.Duration.ofMillis(100));
+        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
+            b.send(A, PeerProtocol.PREPARE, body("lone-" + i));
+        }
+        CompletableFuture<PeerResponse> waits = b.send(A, PeerProtocol.PREPARE, body("waits")); // handed over at 0
+        CompletableFuture<PeerResponse> late = b.send(A, PeerProtocol.PREPARE, body("late"));
+        now[0] = 30_000_000;
+        transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        now[0] = 40_000_000;
+
+        batch.answer().complete(batchAnswer(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k"),
+                PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k")));
+
+        assertThat(transport.sent).as("both sent again alone").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+        assertThat(delays.subList(delays.size() - 2, delays.size())).as("each bounded by what is left of 100 ms")
+                .containsExactly(60_000_000L, 60_000_000L);
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        assertThat(late.join().bodyText()).as("answered in time").isEqualTo(PeerProtocol.VOTE_YES);
+        timers.get(timers.size() - 2).run(); // 100 ms after "waits" was handed over
+        assertThatThrownBy(() -> Futures.join(waits)).isInstanceOf(PeerUnavailableException.class)
+                .hasMessageContaining("within 100 ms");
+        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        assertThat(waits).as("a late answer changes nothing").isCompletedExceptionally();
     }
 }
