@@ -125,17 +125,17 @@ public final class PeerEndpoint {
     private CompletableFuture<PeerResponse> handleAdmitted(PeerRequest request, boolean mayWait) {
         CompletableFuture<PeerResponse> answer;
         try {
-            answer = PeerProtocol.PREPARE.equals(request.operation()) ? prepare(request.body(), mayWait) : dispatch(request);
+            answer = dispatch(request, mayWait);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
         return answer.handle((r, failure) -> failure == null ? r : errorResponse(request, Futures.unwrap(failure)));
     }
 
-    private CompletableFuture<PeerResponse> dispatch(PeerRequest request) {
+    private CompletableFuture<PeerResponse> dispatch(PeerRequest request, boolean mayWait) {
         return switch (request.operation()) {
             case PeerProtocol.HELLO -> CompletableFuture.completedFuture(hello(request));
-            case PeerProtocol.PREPARE -> prepare(request.body(), true);
+            case PeerProtocol.PREPARE -> prepare(request.body(), mayWait);
             case PeerProtocol.COMMIT -> secondPhase(request.body(), true);
             case PeerProtocol.ROLLBACK -> secondPhase(request.body(), false);
             case PeerProtocol.BATCH -> batch(request);

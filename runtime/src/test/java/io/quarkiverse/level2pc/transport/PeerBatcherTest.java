@@ -68,6 +68,32 @@ class PeerBatcherTest {
         }
     }
 
+    /** Time and timers by hand: the tests set the clock and run the tasks; a cancelled task becomes a no-op. */
+    private static final class HandScheduler implements io.quarkiverse.level2pc.node.Scheduler {
+        final List<Runnable> timers = new ArrayList<>();
+        final List<Long> delays = new ArrayList<>();
+        long now;
+
+        @Override
+        public long nanoTime() {
+            return now;
+        }
+
+        @Override
+        public long currentTimeMillis() {
+            return 0;
+        }
+
+        @Override
+        public Cancellable schedule(long delayNanos, Runnable task) {
+            timers.add(task);
+            delays.add(delayNanos);
+            int i = timers.size() - 1;
+            return () -> timers.set(i, () -> {
+            });
+        }
+    }
+
     private final ByHand transport = new ByHand();
     private final PeerBatcher batcher = new PeerBatcher(transport, "me", EXECUTOR);
 
@@ -424,27 +450,7 @@ class PeerBatcherTest {
 
     @Test
     void aSlowPrepareRequestGivesItsSlotBackSoLaterPreparesDoNotWaitForIt() {
-        List<Runnable> timers = new ArrayList<>();
-        List<Long> delays = new ArrayList<>();
-        io.quarkiverse.level2pc.node.Scheduler byHand = new io.quarkiverse.level2pc.node.Scheduler() {
-            @Override
-            public long nanoTime() {
-                return 0;
-            }
-
-            @Override
-            public long currentTimeMillis() {
-                return 0;
-            }
-
-            @Override
-            public Cancellable schedule(long delayNanos, Runnable task) {
-                timers.add(task);
-                delays.add(delayNanos);
-                return () -> timers.set(timers.indexOf(task), () -> {
-                });
-            }
-        };
+        HandScheduler byHand = new HandScheduler();
         PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand, java.time.Duration.ZERO);
         for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
             b.send(A, PeerProtocol.PREPARE, body("slow-" + i));
@@ -452,16 +458,16 @@ class PeerBatcherTest {
         b.send(A, PeerProtocol.PREPARE, body("queued"));
         b.send(A, PeerProtocol.COMMIT, body("commit"));
         assertThat(transport.to(A)).as("the prepare lane is full; the commit has its own").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 1);
-        assertThat(delays).as("a timer per prepare request, none for the commit").hasSize(PeerBatcher.PREPARES_IN_FLIGHT)
+        assertThat(byHand.delays).as("a timer per prepare request, none for the commit").hasSize(PeerBatcher.PREPARES_IN_FLIGHT)
                 .allMatch(d -> d == PeerBatcher.SLOW_PREPARE_NANOS);
 
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
-        timers.get(0).run(); // cancelled: answered before it turned slow
+        byHand.timers.get(0).run(); // cancelled: answered before it turned slow
         assertThat(transport.to(A)).as("the answer freed the slot once").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
 
         b.send(A, PeerProtocol.PREPARE, body("next"));
         assertThat(transport.to(A)).as("the lane is full again").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
-        timers.get(1).run(); // request 1 turned slow
+        byHand.timers.get(1).run(); // request 1 turned slow
         assertThat(transport.to(A)).as("its slot went to the waiting prepare").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         b.send(A, PeerProtocol.PREPARE, body("after"));
@@ -471,48 +477,27 @@ class PeerBatcherTest {
 
     @Test
     void aPrepareSentAgainAloneStillAnswersWithinTheCallTimeoutCountedFromWhenItWasHandedOver() {
-        long[] now = { 0 };
-        List<Runnable> timers = new ArrayList<>();
-        List<Long> delays = new ArrayList<>();
-        io.quarkiverse.level2pc.node.Scheduler clock = new io.quarkiverse.level2pc.node.Scheduler() {
-            @Override
-            public long nanoTime() {
-                return now[0];
-            }
-
-            @Override
-            public long currentTimeMillis() {
-                return 0;
-            }
-
-            @Override
-            public Cancellable schedule(long delayNanos, Runnable task) {
-                timers.add(task);
-                delays.add(delayNanos);
-                return () -> {
-                };
-            }
-        };
+        HandScheduler clock = new HandScheduler();
         PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, clock, java.time.Duration.ofMillis(100));
         for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
             b.send(A, PeerProtocol.PREPARE, body("lone-" + i));
         }
         CompletableFuture<PeerResponse> waits = b.send(A, PeerProtocol.PREPARE, body("waits")); // handed over at 0
         CompletableFuture<PeerResponse> late = b.send(A, PeerProtocol.PREPARE, body("late"));
-        now[0] = 30_000_000;
+        clock.now = 30_000_000;
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
-        now[0] = 40_000_000;
+        clock.now = 40_000_000;
 
         batch.answer().complete(batchAnswer(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k"),
                 PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k")));
 
         assertThat(transport.sent).as("both sent again alone").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
-        assertThat(delays.subList(delays.size() - 2, delays.size())).as("each bounded by what is left of 100 ms")
+        assertThat(clock.delays.subList(clock.delays.size() - 2, clock.delays.size())).as("each bounded by what is left of 100 ms")
                 .containsExactly(60_000_000L, 60_000_000L);
         transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(late.join().bodyText()).as("answered in time").isEqualTo(PeerProtocol.VOTE_YES);
-        timers.get(timers.size() - 2).run(); // 100 ms after "waits" was handed over
+        clock.timers.get(clock.timers.size() - 2).run(); // 100 ms after "waits" was handed over
         assertThatThrownBy(() -> Futures.join(waits)).isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("within 100 ms");
         transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
