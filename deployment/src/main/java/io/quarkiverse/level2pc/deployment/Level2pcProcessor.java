@@ -186,7 +186,7 @@ class Level2pcProcessor {
 
     /**
      * What a native image needs for iq80 leveldb: its classes that touch unsafe buffers or load
-     * Snappy reflectively are initialised at run time (so {@code Level2pcNode} can turn memory mapping
+     * Snappy reflectively are initialised at run time (so {@code LevelStore} can turn memory mapping
      * off before {@code Iq80DBFactory} reads {@code leveldb.mmap}), and its version resource is included.
      * {@code LevelStore} reaches iq80's record of a failed background write ({@code DbImpl.backgroundException},
      * through a {@code VarHandle} it looks up when it is initialised, at run time) to keep serving reads

@@ -13,7 +13,20 @@ public interface Tracing {
 
     /** Traces nothing. */
     Tracing NONE = new Tracing() {
+        @Override
+        public boolean active() {
+            return false;
+        }
     };
+
+    /**
+     * Whether this records anything. An inactive one is replaced by {@link #NONE} where the node is assembled, so that
+     * nothing is started, propagated or signed for it (a tracing library whose SDK is switched off still builds and
+     * ends recording spans if asked to).
+     */
+    default boolean active() {
+        return true;
+    }
 
     /**
      * Starts the span of a standalone write (one call of the API outside a JTA transaction), over all its attempts: a

@@ -157,11 +157,6 @@ public class Level2pcNode implements Cluster {
         ConfigValidator.validate(config, arjPropertyManager.getCoreEnvironmentBean().getNodeIdentifier(),
                 ConfigProvider.getConfig().getOptionalValue("quarkus.transaction-manager.node-name", String.class).orElse(null));
         Path dataDir = Path.of(config.path()).resolve("leveldb");
-        if ("runtime".equals(System.getProperty("org.graalvm.nativeimage.imagecode")) && System.getProperty("leveldb.mmap") == null) {
-            // In a native executable iq80's Iq80DBFactory is initialised at run time (see the processor) and reads
-            // this property once: plain file channels there, memory-mapped files are not worth the risk.
-            System.setProperty("leveldb.mmap", "false");
-        }
         peers = ConfigValidator.peerAddresses(config);
         scheduler = (Scheduler.SystemScheduler) Scheduler.system("level-2pc-timer");
         PeerClient client = new PeerClient(transport, config.nodeName(), peerExecutor, scheduler,
@@ -205,9 +200,9 @@ public class Level2pcNode implements Cluster {
                 dataDir.toAbsolutePath(), node.local().prepared().size(), peers.size());
     }
 
-    /** The OpenTelemetry adapter when the application traces, else {@link Tracing#NONE}. */
+    /** The OpenTelemetry adapter when the application traces (its SDK on), else {@link Tracing#NONE}. */
     private Tracing tracing() {
-        return tracingBeans.isResolvable() ? tracingBeans.get() : Tracing.NONE;
+        return tracingBeans.isResolvable() && tracingBeans.get().active() ? tracingBeans.get() : Tracing.NONE;
     }
 
     private NodeAssembly.Settings settings() {

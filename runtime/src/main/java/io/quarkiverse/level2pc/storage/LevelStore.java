@@ -49,6 +49,8 @@ import org.jboss.logging.Logger;
 public final class LevelStore implements Store {
 
     private static final Logger LOG = Logger.getLogger(LevelStore.class);
+    /** The system property iq80 reads once to choose memory-mapped files ({@code true}) or file channels. */
+    public static final String MMAP_PROPERTY = "leveldb.mmap";
     private static final WriteOptions SYNCED = new WriteOptions().sync(true);
     private static final WriteOptions UNSYNCED = new WriteOptions().sync(false);
     /** iq80's {@code DbImpl.backgroundException} (null if it cannot be reached: reads then fail after a background failure). */
@@ -101,11 +103,27 @@ public final class LevelStore implements Store {
                 // Snappy is loaded reflectively and silently falls back to NONE; pin it so that JVM
                 // and native builds write the same format.
                 .compressionType(CompressionType.NONE);
+        preferFileChannels();
         try {
             DB raw = Iq80DBFactory.factory.open(dir.toFile(), options);
             return new LevelStore(decorate.apply(raw), raw, dir, sync);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open LevelDB in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Unless the JVM was started with {@code -Dleveldb.mmap=...}, sets it to {@code false} before iq80's
+     * {@code Iq80DBFactory} is initialised (it reads the property once, the first time a store is opened in this JVM, or in
+     * a native executable at run time): its log is then written through a file channel and synced with
+     * {@code fdatasync}, which syncs every earlier write of the file. Its memory-mapped log writer unmaps each full 1 MiB
+     * region without syncing it and syncs only the region it writes in, so a synced record that straddles two regions is
+     * not all on disk when the write returns (a power loss could tear it); and its {@code msync} cost 10 % of a 3-node
+     * cluster's CPU at 64 clients (file channels: 21 % less CPU per write, measured).
+     */
+    static void preferFileChannels() {
+        if (System.getProperty(MMAP_PROPERTY) == null) {
+            System.setProperty(MMAP_PROPERTY, "false");
         }
     }
 

@@ -4,6 +4,8 @@ import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
@@ -34,6 +36,14 @@ public class OpenTelemetryTracing implements Tracing {
     @Inject
     Level2pcConfig config;
 
+    /**
+     * Quarkus's switch for the whole OpenTelemetry SDK. Switched off ({@code true}), the injected {@code OpenTelemetry} still builds
+     * recording spans that go nowhere (measured: 3.5 % of a 3-node cluster's CPU at 64 clients), so the node traces
+     * nothing instead, as Quarkus's own instrumentations do.
+     */
+    @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false")
+    boolean sdkDisabled;
+
     private Tracer tracer;
     private String node;
 
@@ -41,6 +51,11 @@ public class OpenTelemetryTracing implements Tracing {
     void init() {
         tracer = openTelemetry.getTracer(SCOPE);
         node = config.nodeName();
+    }
+
+    @Override
+    public boolean active() {
+        return !sdkDisabled;
     }
 
     @Override
