@@ -22,44 +22,43 @@ import io.quarkiverse.level2pc.node.Scheduler;
 /**
  * Group commit for the network: the phase messages (prepare, commit, rollback) bound for one peer while
  * earlier ones are still on their way travel together, in one {@code batch} request, and are answered
- * together. A message finding fewer than {@value #PREPARES_IN_FLIGHT} prepares (or {@value #OUTCOMES_IN_FLIGHT}
- * commits and rollbacks) in flight to its peer goes out at once, on its own: a lone transaction still costs one round trip per phase. Under load a peer sees a
- * few requests per millisecond instead of one per transaction and phase, and its participant syncs the
- * prepare records of a whole batch together.
+ * together. A message finding fewer than {@value #IN_FLIGHT} requests in flight to its peer goes out at once, on its
+ * own: a lone transaction still costs one round trip per phase. Under load a peer sees a few requests per millisecond
+ * instead of one per transaction and phase, and its participant syncs the records of a whole batch together.
  *
  * <p>
- * Prepares and second-phase messages (commit, rollback) travel in separate lanes, each with its own
- * requests in flight: a batch is answered once all its messages are, and the commits that release locks must not
- * queue behind prepares that wait for them. A prepare may have to wait on the peer for a lock (wait-die: an older
- * transaction waits for a younger holder); in a batch of several it never does: the peer answers it 423 "wait
- * alone" and it is sent again on its own, outside the lane's limit, where it may wait. And a prepare request
- * unanswered for {@link #SLOW_PREPARE_NANOS} gives its slot back. Without these rules waits across batches closed
- * cycles that only {@code lock-wait-timeout} broke (measured: 5 s stalls on 10 accounts at 16 clients).
+ * Prepares, commits and rollbacks share one lane per peer, so that a request carries the votes asked for and the
+ * outcomes decided since the last one left. A batch is answered once all its messages are, and a prepare may have to
+ * wait on the peer for a lock (wait-die: an older transaction waits for a younger holder) whose holder's commit may
+ * be queued behind it. So in a batch of several a prepare never waits: the peer answers it 423 "wait alone" and it is
+ * sent again on its own, outside the limit of requests in flight, where it may wait. And a request unanswered for
+ * {@link #SLOW_REQUEST_NANOS} gives its slot back: a commit waits at most that long behind a lone prepare waiting for
+ * a lock. Without these rules waits across batches closed cycles that only {@code lock-wait-timeout} broke
+ * (measured: 5 s stalls on 10 accounts at 16 clients).
  */
 final class PeerBatcher {
 
     /**
-     * Prepare requests in flight to one peer before prepares wait to be batched. Few, so that prepares batch under
-     * load (measured at 64 clients on 3 nodes: 16 slots, which hardly ever filled, cost 26 % more CPU per write than
-     * 2); safe with the "wait alone" rule and the slow-request release above.
+     * Requests in flight to one peer before messages wait to be batched. Few, so that messages batch under load
+     * (measured at 64 clients on 3 nodes: 16 prepare slots, which hardly ever filled, cost 26 % more CPU per write than
+     * 2; two lanes of 2, one for prepares and one for commits and rollbacks, 22 % more than this one lane of 2); safe
+     * with the "wait alone" rule and the slow-request release above.
      */
-    static final int PREPARES_IN_FLIGHT = 2;
-    /** Commit and rollback requests in flight to one peer before they wait to be batched (they never wait long). */
-    static final int OUTCOMES_IN_FLIGHT = 2;
+    static final int IN_FLIGHT = 2;
     /** At most this many messages in one batch. */
     static final int MAX_MESSAGES = 256;
     /** A batch is closed once its bodies reach this many bytes (well below {@code max-message-size}). */
     static final int MAX_BATCH_BYTES = 1 << 20;
 
     /**
-     * A prepare request unanswered this long stops holding one of its lane's slots: it may be waiting on the peer for
-     * a lock, and later prepares then go out without waiting for it. So a batch held up by a lock wait delays its lane
-     * by at most this long, and no cycle of such waits (a prepare queued behind a batch that waits for a lock whose
-     * holder waits for a vote queued behind ...) can outlive it.
+     * A request unanswered this long stops holding one of its peer's slots: it may be a prepare waiting on the peer for
+     * a lock, and later messages then go out without waiting for it. So a request held up by a lock wait delays the
+     * others by at most this long, and no cycle of such waits (a commit queued behind a prepare that waits for a lock
+     * whose holder waits for that commit ...) can outlive it.
      */
-    static final long SLOW_PREPARE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    static final long SLOW_REQUEST_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-    /** One request's hold on a slot of its lane, given back once: on its answer or when it turned slow. */
+    /** One request's hold on a slot of its peer, given back once: on its answer or when it turned slow. */
     private static final class Slot {
         boolean freed;
     }
@@ -72,18 +71,13 @@ final class PeerBatcher {
 
     private static final class Queue {
         final URI uri;
-        final int maxInFlight;
-        /** The prepare lane (whose slow requests give their slot back early), else the second-phase lane. */
-        final boolean prepares;
         final String peer;
         final ArrayDeque<Message> waiting = new ArrayDeque<>();
         int inFlight;
 
-        Queue(String peer, boolean prepares) {
+        Queue(String peer) {
             this.peer = peer;
-            this.prepares = prepares;
             this.uri = URI.create(peer);
-            this.maxInFlight = prepares ? PREPARES_IN_FLIGHT : OUTCOMES_IN_FLIGHT;
         }
     }
 
@@ -94,7 +88,7 @@ final class PeerBatcher {
     /** A peer's node name (the requests' recipient), {@code null} if not known yet. */
     private final Function<String, String> names;
     /**
-     * Frees the slots of slow prepares ({@link #SLOW_PREPARE_NANOS}) and bounds a prepare sent again alone; {@code null}:
+     * Frees the slots of slow requests ({@link #SLOW_REQUEST_NANOS}) and bounds a prepare sent again alone; {@code null}:
      * a slot is freed by its answer only, and a prepare sent again has its own timeout.
      */
     private final Scheduler scheduler;
@@ -127,25 +121,23 @@ final class PeerBatcher {
      */
     CompletableFuture<PeerResponse> send(String peer, String operation, byte[] body, String traceparent) {
         CompletableFuture<PeerResponse> answer = new CompletableFuture<>();
-        boolean prepare = PeerProtocol.PREPARE.equals(operation);
-        String lane = (prepare ? "p " : "o ") + peer;
         synchronized (this) {
-            queues.computeIfAbsent(lane, l -> new Queue(peer, prepare)).waiting
+            queues.computeIfAbsent(peer, Queue::new).waiting
                     .add(new Message(operation, body, validTraceparent(traceparent) ? traceparent : null, answer,
                             scheduler == null ? 0 : scheduler.nanoTime()));
         }
-        pump(lane);
+        pump(peer);
         return answer;
     }
 
-    /** Sends what waits in {@code lane} while fewer than its limit of requests are on their way. */
-    private void pump(String lane) {
+    /** Sends what waits for {@code peer} while fewer than {@value #IN_FLIGHT} requests are on their way. */
+    private void pump(String peer) {
         while (true) {
             List<Message> batch = new ArrayList<>();
             Queue q;
             synchronized (this) {
-                q = queues.get(lane);
-                if (q.inFlight >= q.maxInFlight || q.waiting.isEmpty()) {
+                q = queues.get(peer);
+                if (q.inFlight >= IN_FLIGHT || q.waiting.isEmpty()) {
                     return;
                 }
                 int bytes = 0;
@@ -169,10 +161,10 @@ final class PeerBatcher {
                 // e.g. the default sendAsync's executor refusing the call: the request failed, its slot is freed below
                 sent = CompletableFuture.failedFuture(e);
             }
-            Scheduler.Cancellable slow = scheduler == null || !q.prepares || sent.isDone() ? null
-                    : scheduler.schedule(SLOW_PREPARE_NANOS, () -> {
+            Scheduler.Cancellable slow = scheduler == null || sent.isDone() ? null
+                    : scheduler.schedule(SLOW_REQUEST_NANOS, () -> {
                         if (free(q, slot)) {
-                            pump(lane);
+                            pump(peer);
                         }
                     });
             sent.whenComplete((r, failure) -> {
@@ -181,12 +173,12 @@ final class PeerBatcher {
                 }
                 free(q, slot);
                 deliver(q, batch, framed, r, failure);
-                pump(lane);
+                pump(peer);
             });
         }
     }
 
-    /** Gives {@code slot} back to its lane, once; whether it was still held. */
+    /** Gives {@code slot} back to its peer's queue, once; whether it was still held. */
     private synchronized boolean free(Queue q, Slot slot) {
         if (slot.freed) {
             return false;
@@ -214,7 +206,7 @@ final class PeerBatcher {
     /**
      * Hands each message its answer: its own frame of a batch answer, or the request's failure. A prepare of a batch
      * of several that the peer answered "wait alone" (it would have waited there for a lock) is sent again on its own,
-     * outside the lane's limit: it may wait as long as it needs without holding anything else up.
+     * outside the limit of requests in flight: it may wait as long as it needs without holding anything else up.
      */
     private void deliver(Queue q, List<Message> batch, boolean framed, PeerResponse r, Throwable failure) {
         if (failure != null) {
@@ -253,7 +245,7 @@ final class PeerBatcher {
     }
 
     /**
-     * Sends {@code m} in a request of its own, outside its lane's limit (a traced one as a batch of one frame). Its
+     * Sends {@code m} in a request of its own, outside the limit of requests in flight (a traced one as a batch of one frame). Its
      * answer still comes within the call timeout counted from when {@code m} was handed over, as any call's does
      * (quorum mode relies on that bound, see {@code ConfigValidator.peerCallTimeout}): else it fails as unanswered.
      */

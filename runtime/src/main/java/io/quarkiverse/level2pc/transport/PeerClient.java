@@ -64,7 +64,7 @@ public final class PeerClient implements PeerLink {
     }
 
     /**
-     * @param scheduler frees the request slots of slow prepares (see {@link PeerBatcher#SLOW_PREPARE_NANOS}) and bounds a
+     * @param scheduler frees the request slots of slow prepares (see {@link PeerBatcher#SLOW_REQUEST_NANOS}) and bounds a
      *        prepare sent again alone by {@code callTimeout}; {@code null}: a slot is freed by its answer only
      * @param callTimeout the transport's timeout of a call
      */

@@ -30,7 +30,7 @@ import io.quarkiverse.level2pc.node.Vote;
 
 /**
  * The network's group commit: a phase message goes out alone while fewer than
- * {@value PeerBatcher#PREPARES_IN_FLIGHT} requests are on their way to its peer; beyond that messages wait and
+ * {@value PeerBatcher#IN_FLIGHT} requests are on their way to its peer; beyond that messages wait and
  * leave together in one {@code batch} request, and each gets its own answer back. Driven by a transport
  * whose requests the test answers by hand.
  */
@@ -104,10 +104,10 @@ class PeerBatcherTest {
     /** Fills {@code peer}'s in-flight requests with lone prepares; returns them. */
     private List<CompletableFuture<PeerResponse>> saturate(String peer) {
         List<CompletableFuture<PeerResponse>> lone = new ArrayList<>();
-        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
+        for (int i = 0; i < PeerBatcher.IN_FLIGHT; i++) {
             lone.add(batcher.send(peer, PeerProtocol.PREPARE, body("lone-" + i)));
         }
-        assertThat(transport.to(peer)).hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(transport.to(peer)).hasSize(PeerBatcher.IN_FLIGHT);
         return lone;
     }
 
@@ -176,14 +176,14 @@ class PeerBatcherTest {
 
         List<CompletableFuture<PeerResponse>> waiting = IntStream.range(1, 4)
                 .mapToObj(i -> batcher.send(A, PeerProtocol.PREPARE, body("prepare-" + i))).toList();
-        assertThat(transport.sent).as("they wait while %d requests are in flight", PeerBatcher.PREPARES_IN_FLIGHT)
-                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(transport.sent).as("they wait while %d requests are in flight", PeerBatcher.IN_FLIGHT)
+                .hasSize(PeerBatcher.IN_FLIGHT);
 
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         assertThat(lone.get(0)).isCompleted();
-        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 1);
-        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(transport.sent).hasSize(PeerBatcher.IN_FLIGHT + 1);
+        Sent batch = transport.sent.get(PeerBatcher.IN_FLIGHT);
         assertThat(batch.request().operation()).isEqualTo(PeerProtocol.BATCH);
         assertThat(batch.request().sender()).isEqualTo("me");
         assertThat(batch.frames()).containsExactly(frame('p', "prepare-1"), frame('p', "prepare-2"), frame('p', "prepare-3"));
@@ -191,27 +191,39 @@ class PeerBatcherTest {
     }
 
     @Test
-    void commitsAndRollbacksNeverWaitBehindPreparesAndBatchInTheirOwnLane() {
-        saturate(A); // prepares a peer holds, e.g. an older transaction waiting there for a lock
-        CompletableFuture<PeerResponse> prepare = batcher.send(A, PeerProtocol.PREPARE, body("waits"));
+    void commitsAndRollbacksShareTheLaneAndLeaveWithThePreparesWaitingInSubmissionOrder() {
+        saturate(A); // e.g. lone prepares of older transactions waiting there for locks
+        CompletableFuture<PeerResponse> prepare = batcher.send(A, PeerProtocol.PREPARE, body("prepare-1"));
+        CompletableFuture<PeerResponse> c2 = batcher.send(A, PeerProtocol.COMMIT, body("commit-2"));
+        CompletableFuture<PeerResponse> r3 = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-3"));
+        assertThat(transport.sent).as("one lane: the second phase waits with the prepares").hasSize(PeerBatcher.IN_FLIGHT);
 
-        CompletableFuture<PeerResponse> c1 = batcher.send(A, PeerProtocol.COMMIT, body("commit-1"));
-        CompletableFuture<PeerResponse> r2 = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-2"));
-        assertThat(transport.sent).as("the second phase leaves at once: it releases the locks the prepares wait for")
-                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
-        CompletableFuture<PeerResponse> c3 = batcher.send(A, PeerProtocol.COMMIT, body("commit-3"));
-        CompletableFuture<PeerResponse> r4 = batcher.send(A, PeerProtocol.ROLLBACK, body("rollback-4"));
-        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(PeerResponse.ok(PeerProtocol.DONE));
+        Sent batch = transport.sent.get(PeerBatcher.IN_FLIGHT);
+        assertThat(batch.frames()).containsExactly(frame('p', "prepare-1"), frame('c', "commit-2"), frame('r', "rollback-3"));
+        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), PeerResponse.ok(PeerProtocol.DONE),
+                PeerResponse.ok(PeerProtocol.DONE)));
+        assertThat(prepare.join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
+        assertThat(List.of(c2, r3)).allMatch(f -> f.join().bodyText().equals(PeerProtocol.DONE));
+    }
 
-        assertThat(c1).isCompleted();
-        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2);
-        assertThat(batch.frames()).containsExactly(frame('c', "commit-3"), frame('r', "rollback-4"));
-        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE), PeerResponse.ok(PeerProtocol.DONE)));
-        assertThat(List.of(c3, r4)).allMatch(f -> f.join().bodyText().equals(PeerProtocol.DONE));
-        assertThat(r2).isNotDone();
-        assertThat(prepare).as("still behind the prepares in flight").isNotDone();
+    @Test
+    void aCommitWaitsBehindLonePreparesThatMayWaitForLocksAtMostTheSlowRequestTime() {
+        HandScheduler byHand = new HandScheduler();
+        PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand, java.time.Duration.ZERO);
+        for (int i = 0; i < PeerBatcher.IN_FLIGHT; i++) {
+            b.send(A, PeerProtocol.PREPARE, body("waits-for-a-lock-" + i)); // alone: the peer may hold them
+        }
+        CompletableFuture<PeerResponse> commit = b.send(A, PeerProtocol.COMMIT, body("releases-the-lock"));
+        assertThat(transport.to(A)).hasSize(PeerBatcher.IN_FLIGHT);
+
+        byHand.timers.get(0).run(); // the first lone prepare turned slow: SLOW_REQUEST_NANOS after it left
+
+        assertThat(transport.to(A)).as("the commit took its slot").hasSize(PeerBatcher.IN_FLIGHT + 1);
+        assertThat(transport.sent.get(PeerBatcher.IN_FLIGHT).request().operation()).isEqualTo(PeerProtocol.COMMIT);
+        transport.sent.get(PeerBatcher.IN_FLIGHT).answer().complete(PeerResponse.ok(PeerProtocol.DONE));
+        assertThat(commit.join().bodyText()).isEqualTo(PeerProtocol.DONE);
     }
 
     private static byte[] frame(char op, String body) {
@@ -232,7 +244,7 @@ class PeerBatcherTest {
 
         PeerResponse conflict = PeerResponse.error(409, "conflict", "key 'k' is locked");
         PeerResponse unknown = PeerResponse.error(404, "unknown branch", "no branch");
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer()
+        transport.sent.get(PeerBatcher.IN_FLIGHT).answer()
                 .complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), conflict, unknown));
 
         assertThat(first.join().status()).isEqualTo(200);
@@ -251,7 +263,7 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         PeerUnavailableException down = new PeerUnavailableException("peer went away");
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().completeExceptionally(down);
+        transport.sent.get(PeerBatcher.IN_FLIGHT).answer().completeExceptionally(down);
 
         assertThat(batched).allSatisfy(f -> assertThatThrownBy(() -> Futures.join(f)).isSameAs(down));
     }
@@ -264,7 +276,7 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         PeerResponse unauthorized = PeerResponse.error(401, "unauthorized", "bad signature");
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(unauthorized);
+        transport.sent.get(PeerBatcher.IN_FLIGHT).answer().complete(unauthorized);
 
         assertThat(batched).allSatisfy(f -> assertThat(f).isCompletedWithValue(unauthorized));
     }
@@ -277,7 +289,7 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
         // One answer for two messages.
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE)));
+        transport.sent.get(PeerBatcher.IN_FLIGHT).answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.DONE)));
 
         assertThat(batched).allSatisfy(f -> assertThatThrownBy(() -> Futures.join(f))
                 .isInstanceOf(PeerUnavailableException.class).hasMessageContaining("unreadable"));
@@ -295,7 +307,7 @@ class PeerBatcherTest {
         transport.to(B).get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(toB).isCompleted();
         assertThat(waiting).isNotDone();
-        assertThat(transport.to(A)).hasSize(PeerBatcher.PREPARES_IN_FLIGHT);
+        assertThat(transport.to(A)).hasSize(PeerBatcher.IN_FLIGHT);
     }
 
     @Test
@@ -304,7 +316,7 @@ class PeerBatcherTest {
         CompletableFuture<PeerResponse> waiting = batcher.send(A, PeerProtocol.PREPARE, body("only"));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        Sent next = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        Sent next = transport.sent.get(PeerBatcher.IN_FLIGHT);
         assertThat(next.request().operation()).as("one waiting message needs no batch").isEqualTo(PeerProtocol.PREPARE);
         assertThat(next.request().body()).isEqualTo(body("only"));
         next.answer().complete(PeerResponse.ok(PeerProtocol.DONE));
@@ -321,9 +333,9 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        assertThat(transport.sent).hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
-        Sent full = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
-        Sent rest = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        assertThat(transport.sent).hasSize(PeerBatcher.IN_FLIGHT + 2);
+        Sent full = transport.sent.get(PeerBatcher.IN_FLIGHT);
+        Sent rest = transport.sent.get(PeerBatcher.IN_FLIGHT + 1);
         assertThat(full.frames()).hasSize(PeerBatcher.MAX_MESSAGES);
         assertThat(full.frames().get(0)).isEqualTo(frame('p', "c0"));
         assertThat(rest.frames()).hasSize(10);
@@ -340,8 +352,8 @@ class PeerBatcherTest {
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
 
-        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT).frames()).as("two bodies pass the limit").hasSize(2);
-        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
+        assertThat(transport.sent.get(PeerBatcher.IN_FLIGHT).frames()).as("two bodies pass the limit").hasSize(2);
+        assertThat(transport.sent.get(PeerBatcher.IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
     }
 
     @Test
@@ -365,7 +377,7 @@ class PeerBatcherTest {
         };
         PeerBatcher b = new PeerBatcher(refusing, "me", EXECUTOR);
 
-        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT + 1; i++) {
+        for (int i = 0; i < PeerBatcher.IN_FLIGHT + 1; i++) {
             CompletableFuture<PeerResponse> f = b.send(A, PeerProtocol.COMMIT, body("reject-" + i));
             assertThatThrownBy(() -> Futures.join(f)).isInstanceOf(RejectedExecutionException.class);
         }
@@ -380,22 +392,23 @@ class PeerBatcherTest {
         BranchId b1 = branch("b1");
         BranchId b2 = branch("b2");
         BranchId b3 = branch("b3");
-        List<CompletableFuture<Vote>> lone = IntStream.range(0, PeerBatcher.PREPARES_IN_FLIGHT)
+        List<CompletableFuture<Vote>> lone = IntStream.range(0, PeerBatcher.IN_FLIGHT)
                 .mapToObj(i -> client.prepare(A, branch("l" + i), write("me", "l" + i, "v"))).toList();
         CompletableFuture<Vote> yes = client.prepare(A, b1, write("me", "k1", "v"));
         CompletableFuture<Vote> no = client.prepare(A, b2, write("me", "k2", "v"));
         CompletableFuture<Completion> unknown = client.commit(A, b3);
-        Sent commit = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
-        assertThat(commit.request().operation()).as("a commit has its own lane").isEqualTo(PeerProtocol.COMMIT);
-        commit.answer().complete(PeerResponse.error(404, "unknown branch", "no branch"));
+        assertThat(transport.sent).as("the commit waits with the prepares").hasSize(PeerBatcher.IN_FLIGHT);
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(lone.get(0).join()).isEqualTo(Vote.YES);
 
-        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        Sent batch = transport.sent.get(PeerBatcher.IN_FLIGHT);
         assertThat(batch.request().operation()).isEqualTo(PeerProtocol.BATCH);
+        assertThat(batch.frames()).hasSize(3);
         assertThat(Codec.decodePrepare(Arrays.copyOfRange(batch.frames().get(1), 1, batch.frames().get(1).length)).branch())
                 .isEqualTo(b2);
-        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), PeerResponse.error(409, "conflict", "k2 changed")));
+        assertThat(batch.frames().get(2)[0]).isEqualTo((byte) 'c');
+        batch.answer().complete(batchAnswer(PeerResponse.ok(PeerProtocol.VOTE_YES), PeerResponse.error(409, "conflict", "k2 changed"),
+                PeerResponse.error(404, "unknown branch", "no branch")));
 
         assertThat(yes.join()).isEqualTo(Vote.YES);
         assertThatThrownBy(() -> Futures.join(no)).isExactlyInstanceOf(ConflictException.class).hasMessageContaining("k2 changed");
@@ -405,9 +418,9 @@ class PeerBatcherTest {
         CompletableFuture<Vote> alone = client.prepare(A, branch("r1"), write("me", "r1", "v"));
         CompletableFuture<Vote> refused = client.prepare(A, branch("r2"), write("me", "r2", "v"));
         CompletableFuture<Vote> refusedToo = client.prepare(A, branch("r3"), write("me", "r3", "v"));
-        assertThat(transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2).request().operation()).isEqualTo(PeerProtocol.PREPARE);
+        assertThat(transport.sent.get(PeerBatcher.IN_FLIGHT + 1).request().operation()).isEqualTo(PeerProtocol.PREPARE);
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
-        Sent second = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+        Sent second = transport.sent.get(PeerBatcher.IN_FLIGHT + 2);
         assertThat(second.frames()).hasSize(2);
         second.answer().complete(PeerResponse.error(401, "unauthorized", "bad signature"));
         assertThat(alone).isNotDone();
@@ -421,7 +434,7 @@ class PeerBatcherTest {
         CompletableFuture<PeerResponse> waits = batcher.send(A, PeerProtocol.PREPARE, body("waits"));
         CompletableFuture<PeerResponse> other = batcher.send(A, PeerProtocol.PREPARE, body("other"));
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
-        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        Sent batch = transport.sent.get(PeerBatcher.IN_FLIGHT);
         assertThat(batch.frames()).hasSize(2);
 
         batch.answer().complete(batchAnswer(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k is locked"),
@@ -429,11 +442,11 @@ class PeerBatcherTest {
 
         assertThat(other.join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
         assertThat(waits).as("not answered 423: sent again").isNotDone();
-        Sent again = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1);
+        Sent again = transport.sent.get(PeerBatcher.IN_FLIGHT + 1);
         assertThat(again.request().operation()).as("alone, unframed").isEqualTo(PeerProtocol.PREPARE);
         assertThat(again.request().body()).isEqualTo(body("waits"));
         assertThat(transport.to(A)).as("though the lane is full again (the batch's slot went to nobody else)")
-                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+                .hasSize(PeerBatcher.IN_FLIGHT + 2);
         again.answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(waits.join().bodyText()).isEqualTo(PeerProtocol.VOTE_YES);
     }
@@ -449,58 +462,57 @@ class PeerBatcherTest {
     }
 
     @Test
-    void aSlowPrepareRequestGivesItsSlotBackSoLaterPreparesDoNotWaitForIt() {
+    void aSlowRequestGivesItsSlotBackSoLaterMessagesDoNotWaitForIt() {
         HandScheduler byHand = new HandScheduler();
         PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, byHand, java.time.Duration.ZERO);
-        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
+        for (int i = 0; i < PeerBatcher.IN_FLIGHT; i++) {
             b.send(A, PeerProtocol.PREPARE, body("slow-" + i));
         }
         b.send(A, PeerProtocol.PREPARE, body("queued"));
-        b.send(A, PeerProtocol.COMMIT, body("commit"));
-        assertThat(transport.to(A)).as("the prepare lane is full; the commit has its own").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 1);
-        assertThat(byHand.delays).as("a timer per prepare request, none for the commit").hasSize(PeerBatcher.PREPARES_IN_FLIGHT)
-                .allMatch(d -> d == PeerBatcher.SLOW_PREPARE_NANOS);
+        assertThat(transport.to(A)).as("the lane is full").hasSize(PeerBatcher.IN_FLIGHT);
+        assertThat(byHand.delays).as("a timer per request").hasSize(PeerBatcher.IN_FLIGHT)
+                .allMatch(d -> d == PeerBatcher.SLOW_REQUEST_NANOS);
 
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         byHand.timers.get(0).run(); // cancelled: answered before it turned slow
-        assertThat(transport.to(A)).as("the answer freed the slot once").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        assertThat(transport.to(A)).as("the answer freed the slot once").hasSize(PeerBatcher.IN_FLIGHT + 1);
 
         b.send(A, PeerProtocol.PREPARE, body("next"));
-        assertThat(transport.to(A)).as("the lane is full again").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 2);
+        assertThat(transport.to(A)).as("the lane is full again").hasSize(PeerBatcher.IN_FLIGHT + 1);
         byHand.timers.get(1).run(); // request 1 turned slow
-        assertThat(transport.to(A)).as("its slot went to the waiting prepare").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+        assertThat(transport.to(A)).as("its slot went to the waiting prepare").hasSize(PeerBatcher.IN_FLIGHT + 2);
         transport.sent.get(1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         b.send(A, PeerProtocol.PREPARE, body("after"));
         assertThat(transport.to(A)).as("its late answer freed nothing a second time: the lane is still full")
-                .hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+                .hasSize(PeerBatcher.IN_FLIGHT + 2);
     }
 
     @Test
     void aPrepareSentAgainAloneStillAnswersWithinTheCallTimeoutCountedFromWhenItWasHandedOver() {
         HandScheduler clock = new HandScheduler();
         PeerBatcher b = new PeerBatcher(transport, "me", EXECUTOR, peer -> null, clock, java.time.Duration.ofMillis(100));
-        for (int i = 0; i < PeerBatcher.PREPARES_IN_FLIGHT; i++) {
+        for (int i = 0; i < PeerBatcher.IN_FLIGHT; i++) {
             b.send(A, PeerProtocol.PREPARE, body("lone-" + i));
         }
         CompletableFuture<PeerResponse> waits = b.send(A, PeerProtocol.PREPARE, body("waits")); // handed over at 0
         CompletableFuture<PeerResponse> late = b.send(A, PeerProtocol.PREPARE, body("late"));
         clock.now = 30_000_000;
         transport.sent.get(0).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
-        Sent batch = transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT);
+        Sent batch = transport.sent.get(PeerBatcher.IN_FLIGHT);
         clock.now = 40_000_000;
 
         batch.answer().complete(batchAnswer(PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k"),
                 PeerResponse.error(PeerProtocol.WAIT_ALONE, "wait alone", "k")));
 
-        assertThat(transport.sent).as("both sent again alone").hasSize(PeerBatcher.PREPARES_IN_FLIGHT + 3);
+        assertThat(transport.sent).as("both sent again alone").hasSize(PeerBatcher.IN_FLIGHT + 3);
         assertThat(clock.delays.subList(clock.delays.size() - 2, clock.delays.size())).as("each bounded by what is left of 100 ms")
                 .containsExactly(60_000_000L, 60_000_000L);
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 2).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        transport.sent.get(PeerBatcher.IN_FLIGHT + 2).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(late.join().bodyText()).as("answered in time").isEqualTo(PeerProtocol.VOTE_YES);
         clock.timers.get(clock.timers.size() - 2).run(); // 100 ms after "waits" was handed over
         assertThatThrownBy(() -> Futures.join(waits)).isInstanceOf(PeerUnavailableException.class)
                 .hasMessageContaining("within 100 ms");
-        transport.sent.get(PeerBatcher.PREPARES_IN_FLIGHT + 1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
+        transport.sent.get(PeerBatcher.IN_FLIGHT + 1).answer().complete(PeerResponse.ok(PeerProtocol.VOTE_YES));
         assertThat(waits).as("a late answer changes nothing").isCompletedExceptionally();
     }
 }
