@@ -131,16 +131,16 @@ enum CampaignFault {
 
     /**
      * Not a crash: the sync of the K-th synced LevelDB write fails with an I/O error after its record went
-     * into the log (LevelDB maps its log: the bytes are in the page cache, so a restarted process finds the
-     * record). The node cannot know whether the write will survive: it must fail stop for writes and treat
+     * into the log (LevelDB wrote it through its file channel: the bytes are in the page cache, so a restarted
+     * process finds the record). The node cannot know whether the write will survive: it must fail stop for writes and treat
      * what it was writing as of unknown outcome (a decision stays in doubt until the restart reads it back),
      * never as not written; the campaign restarts it.
      */
     STORE_SYNC_FAILS("the sync of a store write failing with an I/O error, after the record went into the log", """
             RULE fault-campaign: the sync of the K-th synced LevelDB write fails
-            CLASS org.iq80.leveldb.impl.MMapLogWriter
+            CLASS org.iq80.leveldb.impl.FileChannelLogWriter
             METHOD addRecord
-            AT INVOKE java.nio.MappedByteBuffer.force
+            AT INVOKE java.nio.channels.FileChannel.force
             IF incrementCounter("fault-campaign-hits") == @K@ + 3
             DO traceln("[fault-campaign] failing the sync of a store write (hit @K@ + 3)");
                throw new java.io.IOException("injected by the fault campaign: the disk failed this sync")
