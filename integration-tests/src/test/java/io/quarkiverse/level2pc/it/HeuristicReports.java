@@ -31,6 +31,11 @@ final class HeuristicReports {
             .compile("(?:tx_uid=|action |Transaction )([0-9a-f]+:[0-9a-f]+:[0-9a-f]+:[0-9a-f]+:[0-9a-f]+)");
     /** A branch id as the extension prints it: format id, then the global transaction id in hex. */
     private static final Pattern BRANCH = Pattern.compile("131077:([0-9a-f]{56,})");
+    /**
+     * A transaction id of the extension's own format ({@code TxIds.FORMAT_ID}, "L2PC"), as a transaction it decides
+     * itself (e.g. a JTA one-phase commit in quorum mode) is named in its messages: format id, gtrid, bqual in hex.
+     */
+    private static final Pattern OWN = Pattern.compile("1278365763:([0-9a-f]+:[0-9a-f]+)");
     /** The extension's log of an operator's heuristic decision: always an anomaly. */
     private static final String OPERATOR = "HEURISTIC DECISION";
     private static final Pattern RECORD_START = Pattern.compile("^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}");
@@ -57,10 +62,15 @@ final class HeuristicReports {
     static List<Line> of(String log) {
         List<List<String>> records = records(log);
         Set<String> unknown = new HashSet<>();
+        Set<String> unknownOwn = new HashSet<>();
         for (String line : log.lines().toList()) {
             Matcher m = UNKNOWN.matcher(line);
             if (m.find()) {
                 unknown.add(m.group(1));
+                Matcher own = OWN.matcher(line);
+                while (own.find()) {
+                    unknownOwn.add(own.group(1)); // the extension's id of that same transaction
+                }
             }
         }
         Set<String> unknownHex = new HashSet<>();
@@ -69,7 +79,7 @@ final class HeuristicReports {
         }
         List<Line> result = new ArrayList<>();
         for (List<String> record : records) {
-            boolean aboutUnknownOnly = aboutOnly(record, unknown, unknownHex);
+            boolean aboutUnknownOnly = aboutOnly(record, unknown, unknownHex, unknownOwn);
             for (String line : record) {
                 if (mentionsHeuristic(line)) {
                     result.add(new Line(line, aboutUnknownOnly));
@@ -79,8 +89,11 @@ final class HeuristicReports {
         return result;
     }
 
-    /** Whether {@code record} names at least one transaction, and only transactions of {@code uids}. */
-    private static boolean aboutOnly(List<String> record, Set<String> uids, Set<String> hexes) {
+    /**
+     * Whether {@code record} names at least one transaction, and only transactions of {@code uids} (by Narayana's id,
+     * by its branch's hex, or by the extension's own id, {@code own}).
+     */
+    private static boolean aboutOnly(List<String> record, Set<String> uids, Set<String> hexes, Set<String> own) {
         boolean named = false;
         for (String line : record) {
             if (line.contains(OPERATOR)) {
@@ -97,6 +110,13 @@ final class HeuristicReports {
             while (b.find()) {
                 named = true;
                 if (hexes.stream().noneMatch(b.group(1)::startsWith)) {
+                    return false;
+                }
+            }
+            Matcher o = OWN.matcher(line);
+            while (o.find()) {
+                named = true;
+                if (!own.contains(o.group(1))) {
                     return false;
                 }
             }

@@ -72,6 +72,34 @@ class HeuristicReportsTest {
         assertThat(lines).extracting(HeuristicReports.Line::unknownReported).containsExactly(true, false, false, false, false);
     }
 
+    /**
+     * Quorum mode: the extension decides the JTA one-phase commit under a transaction id of its own format ("L2PC",
+     * 1278365763), which the application's stack trace names (clean-clone CI run, 2026-12-05 09:27, node c).
+     */
+    @Test
+    void inQuorumModeTheApplicationsStackTraceNamesTheExtensionsOwnIdOfThatTransaction() {
+        String xid = XID.replace("b15d:6b13827c:7", "94ff:6b13d8f6:7").replace("b15d:6b13827c:8", "94ff:6b13d8f6:8");
+        String own = "1278365763:4c32504349427cb416acc177000000000000000e000000000000000063:01";
+        String unknownLine = "2026-12-05 09:27:21,305 ERROR [io.quarkiverse.level2pc.jta.ClusterResource] (executor-thread-1)"
+                + " The outcome of JTA transaction " + xid + " is unknown: the outcome of transaction " + own
+                + " is unknown: writing its commit decision failed on node 'c'";
+        String application = String.join("\n",
+                "2026-12-05 09:27:21,372 ERROR [io.quarkus.vertx.http.runtime.QuarkusErrorHandler] (executor-thread-1) HTTP"
+                        + " Request to /bank/transfer failed, error id: cfe0e32e-1: io.quarkus.arc.ArcUndeclaredThrowableException",
+                "\tat io.quarkiverse.level2pc.it.BankResource.transfer(BankResource.java:69)",
+                "Caused by: jakarta.transaction.HeuristicMixedException",
+                "\tCaused by: io.quarkiverse.level2pc.node.OutcomeUnknownException: the outcome of transaction " + own
+                        + " is unknown: writing its commit decision failed on node 'c'");
+        String another = application.replace("000e0000", "000f0000");
+
+        assertThat(HeuristicReports.of(unknownLine + "\n" + application))
+                .singleElement().satisfies(l -> assertThat(l.unknownReported()).isTrue());
+        assertThat(HeuristicReports.of(application)).singleElement()
+                .satisfies(l -> assertThat(l.unknownReported()).as("without the extension's line").isFalse());
+        assertThat(HeuristicReports.of(unknownLine + "\n" + another)).singleElement()
+                .satisfies(l -> assertThat(l.unknownReported()).as("another transaction").isFalse());
+    }
+
     @Test
     void narayanasTransactionIdMapsOntoTheBranchIdsHex() {
         assertThat(HeuristicReports.gtridHexPrefix("0:ffff7f000001:b15d:6b13827c:7"))
