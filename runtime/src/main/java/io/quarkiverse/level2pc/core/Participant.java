@@ -61,8 +61,20 @@ public final class Participant {
     private final LockTable locks = new LockTable();
     private final Map<BranchId, Branch> live = new HashMap<>();
     private final LinkedHashMap<BranchId, Outcome> outcomes;
+    /** This node's name as transaction ids of {@link TxIds} carry it, or {@code null} when unknown (tests). */
+    private final String nodeName;
 
     public Participant(int rememberedOutcomes) {
+        this(rememberedOutcomes, null);
+    }
+
+    /**
+     * @param nodeName this node's name, as the ids of the transactions it coordinates carry it (see
+     *        {@link TxIds#coordinatorIn}); {@code null}: unknown, and a peer's prepare never waits for an
+     *        older branch of its own coordinator
+     */
+    public Participant(int rememberedOutcomes, String nodeName) {
+        this.nodeName = nodeName;
         if (rememberedOutcomes < 0) {
             throw new IllegalArgumentException("rememberedOutcomes must be >= 0, got " + rememberedOutcomes);
         }
@@ -91,11 +103,11 @@ public final class Participant {
         }
         if (work.isReadOnly()) {
             Conflict c = validateReadOnly(id, work, store);
-            return c == null ? new Step.VoteReadOnly(id) : waitOrDie(id, work, c, false);
+            return c == null ? new Step.VoteReadOnly(id) : waitOrDie(id, work, c, false, true);
         }
         Conflict c = lockAndValidate(id, work, store);
         if (c != null) {
-            return waitOrDie(id, work, c, false);
+            return waitOrDie(id, work, c, false, true);
         }
         live.put(id, new Branch(work, State.PREPARED, true, false));
         return new Step.PersistThenVoteYes(id, work, false);
@@ -115,7 +127,7 @@ public final class Participant {
         }
         Conflict c = work.isReadOnly() ? validateReadOnly(id, work, store) : lockAndValidate(id, work, store);
         if (c != null) {
-            return waitOrDie(id, work, c, waitForAnyone);
+            return waitOrDie(id, work, c, waitForAnyone, false);
         }
         if (!work.isReadOnly()) {
             live.put(id, new Branch(work, State.PREPARED, false, true));
@@ -123,15 +135,42 @@ public final class Participant {
         return new Step.Locked(id);
     }
 
-    /** Wait-die: wait for a younger lock holder, vote NO against an older one (or any other conflict). */
-    private Step waitOrDie(BranchId id, TxWork work, Conflict c, boolean waitForAnyone) {
+    /**
+     * Wait-die: wait for a younger lock holder, vote NO against an older one (or any other conflict). Two
+     * older holders are waited for too, as they wait for nothing that could close a cycle of waits:
+     * <ul>
+     * <li>a holder whose outcome is decided here ({@link State#COMMITTING}, {@link State#ROLLING_BACK}): it
+     * only waits for its own write;</li>
+     * <li>in a peer's prepare ({@code peerPrepare}) of a transaction that writes, a holder coordinated by the
+     * same other node ({@link #sameCoordinatorElsewhere}). That coordinator locked the requester's keys on
+     * itself before it sent this prepare, and the holder had locked the same keys there, in the same modes,
+     * before it sent its own: so the holder has released them there, which its coordinator does only once
+     * the holder's outcome is decided. Its commit or rollback is on its way here (typically behind this
+     * prepare, in the same lane: a transaction that follows another of its coordinator on the same keys, or
+     * a conflict's retry).</li>
+     * </ul>
+     */
+    private Step waitOrDie(BranchId id, TxWork work, Conflict c, boolean waitForAnyone, boolean peerPrepare) {
         if (c.kind() == Conflict.Kind.LOCKED && c.holder() != null) {
             Branch holder = live.get(c.holder());
-            if (waitForAnyone || (holder != null && isOlder(id, work, c.holder(), holder.work))) {
+            if (waitForAnyone || (holder != null && (isOlder(id, work, c.holder(), holder.work) || holder.state != State.PREPARED
+                    || (peerPrepare && !work.isReadOnly() && sameCoordinatorElsewhere(id, c.holder()))))) {
                 return new Step.Wait(id, c.key(), c.holder());
             }
         }
         return new Step.VoteNo(id, c);
+    }
+
+    /**
+     * Whether {@code a} and {@code b} are transactions of this project's own format coordinated by one node that
+     * is not this one.
+     */
+    private boolean sameCoordinatorElsewhere(BranchId a, BranchId b) {
+        if (nodeName == null || a.formatId() != TxIds.FORMAT_ID || b.formatId() != TxIds.FORMAT_ID) {
+            return false;
+        }
+        String coordinator = TxIds.coordinatorIn(a.gtrid());
+        return coordinator != null && !coordinator.equals(nodeName) && coordinator.equals(TxIds.coordinatorIn(b.gtrid()));
     }
 
     /** Whether transaction {@code a} is older than {@code b}: smaller priority, ties broken by the global id. */

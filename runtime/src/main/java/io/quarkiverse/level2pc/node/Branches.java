@@ -23,7 +23,7 @@ import io.quarkiverse.level2pc.core.Participant;
 final class Branches {
 
     private final ReentrantLock lock = new ReentrantLock();
-    final Participant participant = new Participant(10_000);
+    final Participant participant;
     /** When each prepared branch became durable here (wall clock, for ages shown to operators). */
     final Map<BranchId, Long> preparedSince = new HashMap<>();
     /** Keys a catch-up is writing now (quorum mode): commits of them wait (see {@link CatchUps#apply}). */
@@ -42,8 +42,9 @@ final class Branches {
         }
     }
 
-    Branches(Scheduler scheduler) {
+    Branches(Scheduler scheduler, String nodeName) {
         this.scheduler = scheduler;
+        this.participant = new Participant(10_000, nodeName);
     }
 
     <T> T locked(Supplier<T> action) {

@@ -72,7 +72,7 @@ public final class LocalNode implements Closeable {
         this.nodeName = nodeName;
         this.lockWaitTimeout = lockWaitTimeout;
         this.scheduler = scheduler;
-        this.branches = new Branches(scheduler);
+        this.branches = new Branches(scheduler, nodeName);
         this.clock = new HybridClock(scheduler::currentTimeMillis);
         this.versions = new VersionLookup() {
             @Override

@@ -411,15 +411,16 @@ public final class TxCoordinator {
 
         /**
          * Releases the local branch and rolls back the peers' branches, each once its prepare answered or failed
-         * (never overtaking it). The caller learns the failure once the local branch and the peers that answered
-         * are rolled back; a peer whose answer was lost (a timeout) is rolled back in the background, so a hung
-         * peer does not hold the caller for a second timeout. The transaction is forgotten once all are done.
+         * (never overtaking it). The caller learns the failure as soon as the local branch is released: the
+         * abort is decided and nothing of it can commit (presumed abort), and the peers' rollbacks go on in the
+         * background, so a conflict is answered without waiting for another round trip and sync. A retry
+         * coordinated here that meets one of those branches still prepared on a peer waits for its rollback
+         * there instead of dying ({@link io.quarkiverse.level2pc.core.Participant}: a holder of the same
+         * coordinator). The transaction is forgotten once all are done.
          */
         private void rollBack(List<String> peers, RuntimeException cause) {
-            List<CompletableFuture<?>> answered = new ArrayList<>();
             List<CompletableFuture<?>> all = new ArrayList<>();
             CompletableFuture<?> localDone = local.rollback(id);
-            answered.add(localDone);
             all.add(localDone);
             for (String p : peers) {
                 CompletableFuture<Vote> prepare;
@@ -436,11 +437,8 @@ public final class TxCoordinator {
                             return null;
                         });
                 all.add(done);
-                if (prepare.isDone() && !prepare.isCompletedExceptionally()) {
-                    answered.add(done); // it voted: its rollback is a quick round trip
-                }
             }
-            CompletableFuture.allOf(answered.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            localDone.whenComplete((v, e) -> {
                 prepared.completeExceptionally(cause);
                 committed.completeExceptionally(cause);
             });

@@ -33,7 +33,10 @@ final class ParticipantSimChecks {
         }
     }
 
-    /** Wait-die: a waiter holds nothing, and waits only for a live, younger holder (unless it may wait for anyone). */
+    /**
+     * Wait-die: a waiter holds nothing, and waits only for a live, younger holder, or an older one already decided
+     * here (committing or rolling back), unless it may wait for anyone.
+     */
     void aWait(Tx tx, Step.Wait w) {
         Participant participant = sim.participant;
         assertThat(w.branch()).isEqualTo(tx.id);
@@ -42,7 +45,9 @@ final class ParticipantSimChecks {
         TxWork holder = participant.work(w.holder());
         assertThat(holder).as("%s waits for a live holder", tx).isNotNull();
         boolean older = Participant.isOlder(tx.id, tx.work, w.holder(), holder);
-        if (!older) {
+        if (!older && participant.state(w.holder()) != Participant.State.PREPARED) {
+            sim.stats.waitsForDecided++;
+        } else if (!older) {
             assertThat(tx.waitForAnyone).as("%s waits for the older %s", tx, sim.byId.get(w.holder())).isTrue();
             sim.stats.waitsForAnyone++;
         }

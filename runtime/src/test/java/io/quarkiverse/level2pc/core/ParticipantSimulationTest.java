@@ -59,6 +59,8 @@ class ParticipantSimulationTest {
         assertThat(total.readOnly).as("read-only votes").isGreaterThan(runs / 4);
         assertThat(total.waits).as("older prepares told to wait").isGreaterThan(runs / 4);
         assertThat(total.waitsForAnyone).as("own transactions waiting for an older holder").isGreaterThan(runs / 20);
+        assertThat(total.waitsForDecided).as("prepares waiting for an older holder already committing or rolling back")
+                .isGreaterThan(runs / 20);
         assertThat(total.refusedAfterRollback).as("prepares refused because their rollback overtook them").isGreaterThan(runs / 20);
         assertThat(total.crashes).as("crashes").isGreaterThan(runs);
         assertThat(total.lostLocal).as("own transactions lost in a crash before their commit was durable").isGreaterThan(runs / 20);
@@ -70,7 +72,7 @@ class ParticipantSimulationTest {
 
     /** What the runs exercised. */
     static final class Stats {
-        int committed2pc, committedLocal, rolledBack, rolledBackLocal, votedNo, readOnly, waits, waitsForAnyone,
+        int committed2pc, committedLocal, rolledBack, rolledBackLocal, votedNo, readOnly, waits, waitsForAnyone, waitsForDecided,
                 refusedAfterRollback, crashes, lostLocal, restoredBranches, duplicateYes, inProgress, syncFailures;
 
         void add(Stats s) {
@@ -82,6 +84,7 @@ class ParticipantSimulationTest {
             readOnly += s.readOnly;
             waits += s.waits;
             waitsForAnyone += s.waitsForAnyone;
+            waitsForDecided += s.waitsForDecided;
             refusedAfterRollback += s.refusedAfterRollback;
             crashes += s.crashes;
             lostLocal += s.lostLocal;
@@ -95,7 +98,7 @@ class ParticipantSimulationTest {
         public String toString() {
             return committed2pc + " 2PC commits, " + committedLocal + " own commits, " + rolledBack + " rollbacks after YES, "
                     + rolledBackLocal + " own rollbacks, " + votedNo + " NO votes, " + readOnly + " read-only, " + waits + " waits ("
-                    + waitsForAnyone + " for anyone), " + refusedAfterRollback + " prepares refused after their rollback, " + crashes
+                    + waitsForAnyone + " for anyone, " + waitsForDecided + " for a decided older holder), " + refusedAfterRollback + " prepares refused after their rollback, " + crashes
                     + " crashes, " + lostLocal + " own transactions lost, " + restoredBranches + " restored branches, " + duplicateYes
                     + " duplicate YES, " + inProgress + " in-progress answers, " + syncFailures + " failed syncs";
         }

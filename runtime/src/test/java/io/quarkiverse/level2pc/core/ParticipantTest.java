@@ -351,7 +351,8 @@ class ParticipantTest {
             p.commit(T1);
 
             assertThat(p.writeLockHolder(key("x"))).isEqualTo(T1);
-            assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).isInstanceOf(Step.VoteNo.class);
+            assertThat(p.prepare(T2, work().put("x", "2").build(), versions)).as("a decided holder is waited for, whatever its age")
+                    .isEqualTo(new Step.Wait(T2, key("x"), T1));
 
             p.finished(T1, Outcome.COMMITTED);
 

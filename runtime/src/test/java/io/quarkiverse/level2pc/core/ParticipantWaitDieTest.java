@@ -296,4 +296,99 @@ class ParticipantWaitDieTest {
             assertThat(p.prepare(B, work().put("x", "1").build(), versions)).isInstanceOf(Step.PersistThenVoteYes.class);
         }
     }
+
+    /**
+     * A peer's prepare that meets an older branch of its own coordinator waits for it: that coordinator holds
+     * the requester's keys, so it released them from the holder, which it does only once the holder is decided.
+     */
+    @Nested
+    class SameCoordinator {
+
+        private final Participant onB = new Participant(100, "node-b");
+        private final TxIds fromA = new TxIds("node-a", 1);
+        private final TxIds fromC = new TxIds("node-c", 2);
+        private final TxIds fromB = new TxIds("node-b", 3);
+
+        private void holdOnB(BranchId id, TxWork w) {
+            assertThat(onB.prepare(id, w, versions)).isInstanceOf(Step.PersistThenVoteYes.class);
+            onB.persisted(id);
+        }
+
+        @Test
+        void aYoungerPrepareOfTheSameOtherCoordinatorWaitsForTheOlderHolder() {
+            BranchId old = fromA.next();
+            BranchId young = fromA.next();
+            holdOnB(old, work().put("x", "1").priority(100).build());
+
+            Step s = onB.prepare(young, work().put("x", "2").priority(200).build(), versions);
+
+            assertThat(s).isEqualTo(new Step.Wait(young, key("x"), old));
+            assertThat(onB.locks().holdsLocks(young)).isFalse();
+            onB.commit(old);
+            onB.finished(old, Outcome.COMMITTED);
+            assertThat(onB.prepare(young, work().put("x", "2").priority(200).build(), versions))
+                    .as("once the holder is done").isInstanceOf(Step.PersistThenVoteYes.class);
+        }
+
+        @Test
+        void aHolderOfAnotherCoordinatorStillMakesTheYoungerDie() {
+            holdOnB(fromC.next(), work().put("x", "1").priority(100).build());
+
+            assertThat(onB.prepare(fromA.next(), work().put("x", "2").priority(200).build(), versions))
+                    .isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void transactionsCoordinatedByThisNodeItselfStillDie() {
+            holdOnB(fromB.next(), work().put("x", "1").priority(100).build());
+
+            assertThat(onB.prepare(fromB.next(), work().put("x", "2").priority(200).build(), versions))
+                    .as("this node's own branches are locked by prepareLocally, not released before a decision")
+                    .isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void theCoordinatorsOwnLockStepStillDies() {
+            BranchId old = fromA.next();
+            holdOnB(old, work().put("x", "1").priority(100).build());
+
+            assertThat(onB.prepareLocally(fromA.next(), work().put("x", "2").priority(200).build(), versions, false))
+                    .isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void aReadOnlyPrepareStillDies() {
+            holdOnB(fromA.next(), work().put("x", "1").priority(100).build());
+
+            assertThat(onB.prepare(fromA.next(), work().read("x", "v0").priority(200).build(), versions))
+                    .as("a read-only transaction locked nothing on its coordinator").isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void idsOfAnotherFormatStillDie() {
+            BranchId old = new BranchId(131077, Bytes.wrap(fromA.next().gtrid().unsafeArray()), Bytes.utf8("b"));
+            BranchId young = new BranchId(131077, Bytes.wrap(fromA.next().gtrid().unsafeArray()), Bytes.utf8("b"));
+            holdOnB(old, work().put("x", "1").priority(100).build());
+
+            assertThat(onB.prepare(young, work().put("x", "2").priority(200).build(), versions)).isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void withoutItsNameANodeNeverWaitsForAnOlderPreparedHolder() {
+            BranchId old = fromA.next();
+            assertThat(p.prepare(old, work().put("x", "1").priority(100).build(), versions)).isInstanceOf(Step.PersistThenVoteYes.class);
+            p.persisted(old);
+
+            assertThat(p.prepare(fromA.next(), work().put("x", "2").priority(200).build(), versions)).isInstanceOf(Step.VoteNo.class);
+        }
+
+        @Test
+        void anOlderHolderBeingRolledBackIsWaitedForByAnyone() {
+            BranchId old = fromC.next();
+            holdOnB(old, work().put("x", "1").priority(100).build());
+            onB.rollback(old);
+
+            assertThat(onB.prepare(fromA.next(), work().put("x", "2").priority(200).build(), versions)).isInstanceOf(Step.Wait.class);
+        }
+    }
 }
