@@ -25,8 +25,9 @@ import java.util.Objects;
  * <p>
  * Colliding transactions are ordered by wait-die on {@link TxWork#priority()}: a prepare that needs a lock
  * held by a younger branch waits for it ({@link Step.Wait}), one that needs a lock held by an older branch
- * votes NO at once. Waits only ever go from older to younger, so no cycle of waits (across nodes either)
- * can form, and of two colliding transactions the older one commits instead of both aborting.
+ * votes NO at once, unless that branch is decided and so waits for nothing (see {@link #waitOrDie}). Waits
+ * go from older to younger or to such a branch, so no cycle of waits (across nodes either) can form, and of
+ * two colliding transactions the older one commits instead of both aborting.
  *
  * <p>
  * Not thread-safe: the caller serialises calls (one lock per node). Outcomes of finished branches
