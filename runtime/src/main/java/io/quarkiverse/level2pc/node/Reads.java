@@ -42,6 +42,16 @@ public final class Reads {
         return result;
     }
 
+    /**
+     * The last committed value of {@code key} now, without waiting for a branch that holds it: only for a read
+     * whose version is validated before anything depends on it (a read inside a transaction, with
+     * {@code transaction-reads=no-wait}): if a holder commits, the version read is no longer the current one and
+     * the validation fails.
+     */
+    public Versioned readCommitted(Bytes key) {
+        return node.store().get(key);
+    }
+
     /** @param waitingFor the branch that held the key when the read started, or {@code null} on the first attempt */
     private void attemptRead(Bytes key, BranchId waitingFor, long deadline, CompletableFuture<Versioned> result) {
         boolean free;

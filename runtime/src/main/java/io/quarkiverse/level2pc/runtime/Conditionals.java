@@ -12,6 +12,8 @@ import io.quarkiverse.level2pc.jta.TxContext;
 import io.quarkiverse.level2pc.jta.TxEnlistment;
 import io.quarkiverse.level2pc.node.Futures;
 import io.quarkiverse.level2pc.node.Node;
+import io.quarkiverse.level2pc.node.Reads;
+import io.quarkiverse.level2pc.runtime.config.Level2pcConfig.TransactionReads;
 
 /**
  * Versioned reads and conditional writes of one {@link ReplicatedDBImpl}. A conditional write is a read of the key
@@ -29,7 +31,9 @@ final class Conditionals {
 
     /**
      * The value of {@code k} as the caller sees it, with its committed version; inside a JTA transaction its own
-     * write first (with a {@code null} version), and a read of committed data is recorded for validation.
+     * write first (with a {@code null} version), and a read of committed data is recorded for validation (with
+     * {@code transaction-reads=no-wait} without waiting for a prepared holder of the key: the validation catches
+     * its commit).
      */
     Versioned read(Bytes k) {
         TxEnlistment tx = node.enlistment();
@@ -44,7 +48,8 @@ final class Conditionals {
         if (local instanceof TxContext.Cached c) {
             return c.value() == null ? null : new Versioned(c.value().clone(), c.version());
         }
-        Versioned v = node.awaitReadable().reads().read(k);
+        Reads reads = node.awaitReadable().reads();
+        Versioned v = node.config().transactionReads() == TransactionReads.NO_WAIT ? reads.readCommitted(k) : reads.read(k);
         ctx.recordRead(k, v);
         return v;
     }
