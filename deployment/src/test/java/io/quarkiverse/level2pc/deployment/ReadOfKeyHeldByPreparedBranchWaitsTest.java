@@ -3,9 +3,6 @@ package io.quarkiverse.level2pc.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -17,12 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.core.Bytes;
-import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
 import io.quarkiverse.level2pc.node.LocalNode;
-import io.quarkiverse.level2pc.storage.KeySpace;
-import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.node.Completion;
 import io.quarkus.test.QuarkusUnitTest;
 
@@ -50,11 +43,7 @@ public class ReadOfKeyHeldByPreparedBranchWaitsTest {
         db.put("held", "old");
         db.put("free", "free");
         LocalNode local = node.nodeIfOpen().local();
-        BranchId branch = new BranchId(4711, Bytes.utf8("some-coordinator-tx"), Bytes.utf8("b"));
-        TreeMap<Bytes, byte[]> writes = new TreeMap<>();
-        writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), "held".getBytes(StandardCharsets.UTF_8)),
-                "new".getBytes(StandardCharsets.UTF_8));
-        assertThat(local.prepare(branch, new TxWork(writes, Map.of(), "")).join()).isEqualTo(Vote.YES);
+        BranchId branch = TestSupport.prepareForeignWrite(local, "some-coordinator-tx", "held", "new");
 
         assertThatThrownBy(() -> db.get("held"))
                 .isInstanceOf(LockWaitTimeoutException.class)

@@ -1,5 +1,6 @@
 package io.quarkiverse.level2pc.deployment;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -7,12 +8,21 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import io.quarkiverse.level2pc.core.BranchId;
+import io.quarkiverse.level2pc.core.Bytes;
+import io.quarkiverse.level2pc.core.TxWork;
+import io.quarkiverse.level2pc.node.LocalNode;
+import io.quarkiverse.level2pc.node.Vote;
+import io.quarkiverse.level2pc.storage.KeySpace;
 
 /** Helpers shared by the deployment tests. */
 final class TestSupport {
@@ -65,5 +75,22 @@ final class TestSupport {
             }
         }
         return failures;
+    }
+
+    /**
+     * Prepares on {@code local}, as a peer's prepare would, a branch of another coordinator's transaction
+     * {@code gtrid} that writes {@code value} to {@code key} of the default database: it holds the key
+     * exclusively until the test commits or rolls it back. Fails unless the vote is YES.
+     */
+    static BranchId prepareForeignWrite(LocalNode local, String gtrid, String key, String value) {
+        BranchId branch = new BranchId(4711, Bytes.utf8(gtrid), Bytes.utf8("b"));
+        TreeMap<Bytes, byte[]> writes = new TreeMap<>();
+        writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), key.getBytes(StandardCharsets.UTF_8)),
+                value.getBytes(StandardCharsets.UTF_8));
+        Vote vote = local.prepare(branch, new TxWork(writes, Map.of(), "")).join();
+        if (vote != Vote.YES) {
+            throw new AssertionError("the prepare of " + gtrid + " voted " + vote);
+        }
+        return branch;
     }
 }

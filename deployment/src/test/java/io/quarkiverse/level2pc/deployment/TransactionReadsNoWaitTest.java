@@ -3,9 +3,6 @@ package io.quarkiverse.level2pc.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 
 import jakarta.inject.Inject;
 import jakarta.transaction.RollbackException;
@@ -18,13 +15,9 @@ import io.quarkiverse.level2pc.ConflictException;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.core.Bytes;
-import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.node.Completion;
 import io.quarkiverse.level2pc.node.LocalNode;
-import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -56,14 +49,10 @@ public class TransactionReadsNoWaitTest {
         db.put("a", "old");
         BranchId holder = prepareWrite("holder-commits", "a", "new");
 
-        ut.begin();
-        try {
+        inTransaction(() -> {
             assertThat(db.get("a")).isEqualTo("old");
             db.put("copy-a", "old");
-        } catch (RuntimeException | Error e) {
-            ut.rollback();
-            throw e;
-        }
+        });
         assertThat(local().commit(holder).join()).isEqualTo(Completion.DONE);
         assertThatThrownBy(ut::commit).isInstanceOf(RollbackException.class)
                 .satisfies(e -> assertThat(ConflictException.find(e)).isNotNull());
@@ -78,14 +67,10 @@ public class TransactionReadsNoWaitTest {
         db.put("b", "old");
         BranchId holder = prepareWrite("holder-rolls-back", "b", "new");
 
-        ut.begin();
-        try {
+        inTransaction(() -> {
             assertThat(db.get("b")).isEqualTo("old");
             db.put("b", "mine");
-        } catch (RuntimeException | Error e) {
-            ut.rollback();
-            throw e;
-        }
+        });
         assertThat(local().rollback(holder).join()).isEqualTo(Completion.DONE);
         ut.commit();
 
@@ -98,13 +83,7 @@ public class TransactionReadsNoWaitTest {
         db.put("c", "old");
         BranchId holder = prepareWrite("holder-of-read-only", "c", "new");
 
-        ut.begin();
-        try {
-            assertThat(db.get("c")).isEqualTo("old");
-        } catch (RuntimeException | Error e) {
-            ut.rollback();
-            throw e;
-        }
+        inTransaction(() -> assertThat(db.get("c")).isEqualTo("old"));
         assertThat(local().commit(holder).join()).isEqualTo(Completion.DONE);
         assertThatThrownBy(ut::commit).isInstanceOf(RollbackException.class)
                 .satisfies(e -> assertThat(ConflictException.find(e)).isNotNull());
@@ -122,12 +101,22 @@ public class TransactionReadsNoWaitTest {
     }
 
     private BranchId prepareWrite(String gtrid, String key, String value) {
-        BranchId branch = new BranchId(4711, Bytes.utf8(gtrid), Bytes.utf8("b"));
-        TreeMap<Bytes, byte[]> writes = new TreeMap<>();
-        writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), key.getBytes(StandardCharsets.UTF_8)),
-                value.getBytes(StandardCharsets.UTF_8));
-        assertThat(local().prepare(branch, new TxWork(writes, Map.of(), "")).join()).isEqualTo(Vote.YES);
-        return branch;
+        return TestSupport.prepareForeignWrite(local(), gtrid, key, value);
+    }
+
+    /** Begins a transaction and runs {@code body} in it, rolling it back if the body fails. */
+    private void inTransaction(ThrowingRunnable body) throws Exception {
+        ut.begin();
+        try {
+            body.run();
+        } catch (Exception | Error e) {
+            ut.rollback();
+            throw e;
+        }
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     private LocalNode local() {

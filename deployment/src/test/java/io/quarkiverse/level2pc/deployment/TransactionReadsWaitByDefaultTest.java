@@ -3,9 +3,6 @@ package io.quarkiverse.level2pc.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 
 import jakarta.inject.Inject;
 import jakarta.transaction.UserTransaction;
@@ -16,13 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.level2pc.LockWaitTimeoutException;
 import io.quarkiverse.level2pc.ReplicatedDB;
 import io.quarkiverse.level2pc.core.BranchId;
-import io.quarkiverse.level2pc.core.Bytes;
-import io.quarkiverse.level2pc.core.TxWork;
 import io.quarkiverse.level2pc.node.Completion;
 import io.quarkiverse.level2pc.node.LocalNode;
-import io.quarkiverse.level2pc.node.Vote;
 import io.quarkiverse.level2pc.runtime.Level2pcNode;
-import io.quarkiverse.level2pc.storage.KeySpace;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -50,11 +43,7 @@ public class TransactionReadsWaitByDefaultTest {
     void aReadInsideATransactionWaitsForThePreparedHolder() throws Exception {
         db.put("k", "old");
         LocalNode local = node.nodeIfOpen().local();
-        BranchId holder = new BranchId(4711, Bytes.utf8("holder"), Bytes.utf8("b"));
-        TreeMap<Bytes, byte[]> writes = new TreeMap<>();
-        writes.put(KeySpace.dataKey(KeySpace.dbPrefix(KeySpace.DEFAULT_DB), "k".getBytes(StandardCharsets.UTF_8)),
-                "new".getBytes(StandardCharsets.UTF_8));
-        assertThat(local.prepare(holder, new TxWork(writes, Map.of(), "")).join()).isEqualTo(Vote.YES);
+        BranchId holder = TestSupport.prepareForeignWrite(local, "holder", "k", "new");
 
         ut.begin();
         try {
