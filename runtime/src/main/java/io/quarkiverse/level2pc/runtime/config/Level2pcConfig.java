@@ -195,7 +195,7 @@ public interface Level2pcConfig {
      * when the transaction commits, like every read, so if the holder commits the transaction fails with a
      * conflict, answered without waiting for anyone's locks (nothing stale is ever committed). Measured on the
      * benchmarks page (hot-bank: 10 accounts, 16 clients): `no-wait` halves the time a conflict takes to be
-     * answered but commits about a sixth fewer transfers, as more of them conflict.
+     * answered but commits about a quarter fewer transfers, as more of them conflict.
      */
     @WithDefault("wait")
     TransactionReads transactionReads();
